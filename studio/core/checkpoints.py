@@ -1,0 +1,159 @@
+"""Checkpoints as safetensors + JSON, written atomically, read with fallback.
+
+Loading a checkpoint never runs code from it (no pickle).  Every file is
+written to a temporary name and moved into place with ``os.replace``; the
+JSON (written last) records the tensor file's SHA-256, so a truncated or
+damaged checkpoint is detected and the previous one is used instead.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+_NAME = re.compile(r"^step-(\d{7,})\.json$")
+
+
+class CheckpointError(RuntimeError):
+    """No usable checkpoint could be read; the message lists each file and why."""
+
+
+@dataclass
+class Checkpoint:
+    path: Path
+    step: int
+    tensors: dict[str, torch.Tensor]
+    info: dict[str, Any]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # newer files that were damaged
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_atomic(path: Path, write) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(folder: str | Path, step: int, tensors: dict[str, torch.Tensor], info: dict[str, Any]) -> Path:
+    """Writes ``step-NNNNNNN.safetensors`` and ``.json``; raises OSError (e.g. disk full) leaving older files intact."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"step-{step:07d}"
+    tensor_path = folder / f"{stem}.safetensors"
+    json_path = folder / f"{stem}.json"
+    cpu = {k: v.detach().to("cpu").clone().contiguous() for k, v in tensors.items()}
+    _write_atomic(tensor_path, lambda p: save_file(cpu, str(p)))
+    record = dict(info, step=step, tensors=tensor_path.name, sha256=_sha256(tensor_path))
+    _write_atomic(json_path, lambda p: p.write_text(json.dumps(record, indent=1), "utf-8"))
+    return json_path
+
+
+def list_checkpoints(folder: str | Path) -> list[tuple[int, Path]]:
+    """(step, json path) of every checkpoint in ``folder``, oldest first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = []
+    for p in folder.iterdir():
+        m = _NAME.match(p.name)
+        if m:
+            found.append((int(m.group(1)), p))
+    return sorted(found)
+
+
+def read_checkpoint(json_path: str | Path) -> Checkpoint:
+    """Reads and verifies one checkpoint; raises CheckpointError with the reason."""
+    from safetensors.torch import load_file
+
+    json_path = Path(json_path)
+    try:
+        info = json.loads(json_path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{json_path}: unreadable checkpoint description ({exc})") from exc
+    tensor_path = json_path.with_name(info.get("tensors", ""))
+    if not tensor_path.is_file():
+        raise CheckpointError(f"{tensor_path}: tensor file is missing")
+    if info.get("sha256") and _sha256(tensor_path) != info["sha256"]:
+        raise CheckpointError(f"{tensor_path}: contents do not match the checksum (damaged or truncated)")
+    try:
+        tensors = load_file(str(tensor_path))
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise CheckpointError(f"{tensor_path}: cannot be read ({exc})") from exc
+    return Checkpoint(json_path, int(info["step"]), tensors, info)
+
+
+def load_latest(folder: str | Path) -> Checkpoint | None:
+    """The newest readable checkpoint, falling back past damaged ones (listed in ``skipped``)."""
+    skipped: list[tuple[str, str]] = []
+    for _, json_path in reversed(list_checkpoints(folder)):
+        try:
+            ckpt = read_checkpoint(json_path)
+        except CheckpointError as exc:
+            skipped.append((str(json_path), str(exc)))
+            continue
+        ckpt.skipped = skipped
+        return ckpt
+    if skipped:
+        raise CheckpointError("no usable checkpoint: " + "; ".join(reason for _, reason in skipped))
+    return None
+
+
+def prune(folder: str | Path, keep: int = 3) -> None:
+    """Deletes all but the newest ``keep`` checkpoints."""
+    for _, json_path in list_checkpoints(folder)[:-keep] if keep > 0 else []:
+        tensor_path = json_path.with_suffix(".safetensors")
+        json_path.unlink(missing_ok=True)
+        tensor_path.unlink(missing_ok=True)
+
+
+def flatten_optimizer(state: dict[str, Any], prefix: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Splits an optimiser ``state_dict`` into tensors (for safetensors) and plain values (for JSON)."""
+    tensors: dict[str, torch.Tensor] = {}
+    plain: dict[str, Any] = {"param_groups": state["param_groups"], "state": {}}
+    for index, values in state["state"].items():
+        entry: dict[str, Any] = {}
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{prefix}.{index}.{key}"] = value
+            else:
+                entry[key] = value
+        plain["state"][str(index)] = entry
+    return tensors, plain
+
+
+def unflatten_optimizer(tensors: dict[str, torch.Tensor], plain: dict[str, Any], prefix: str) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {int(i): dict(v) for i, v in plain["state"].items()}
+    head = prefix + "."
+    for name, value in tensors.items():
+        if name.startswith(head):
+            index, key = name[len(head):].split(".", 1)
+            state.setdefault(int(index), {})[key] = value
+    return {"state": state, "param_groups": plain["param_groups"]}
+
+
+def module_tensors(module: torch.nn.Module, prefix: str) -> dict[str, torch.Tensor]:
+    return {f"{prefix}.{k}": v for k, v in module.state_dict().items()}
+
+
+def load_module(module: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str) -> None:
+    head = prefix + "."
+    module.load_state_dict({k[len(head):]: v for k, v in tensors.items() if k.startswith(head)})

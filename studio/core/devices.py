@@ -1,0 +1,60 @@
+"""Choosing where training runs, and leaving a core to the GUI.
+
+CUDA first, then Apple's MPS, then the CPU; the user can override.  On the
+CPU torch gets (cores - 1) threads so the window stays responsive.
+"""
+from __future__ import annotations
+
+import os
+
+import torch
+
+
+def available_devices() -> list[str]:
+    """Device names the user may pick, best first ("cuda", "cuda:1", "mps", "cpu")."""
+    names: list[str] = []
+    if torch.cuda.is_available():
+        count = torch.cuda.device_count()
+        names += ["cuda"] + [f"cuda:{i}" for i in range(1, count)]
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        names.append("mps")
+    names.append("cpu")
+    return names
+
+
+def pick_device(requested: str | None = "auto") -> torch.device:
+    """The requested device, or the best available one for "auto"/None; a clear error for one that isn't there."""
+    if requested in (None, "", "auto"):
+        return torch.device(available_devices()[0])
+    device = torch.device(requested)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {requested!r} was asked for, but this machine has no usable CUDA GPU")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device {requested!r} was asked for, but only {torch.cuda.device_count()} GPU(s) exist")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError("device 'mps' was asked for, but Apple's Metal backend is not available here")
+    return device
+
+
+def cpu_threads_for_training() -> int:
+    """(cores − 1), at least one: one core stays free for the event loop."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores - 1)
+
+
+def configure_threads(device: torch.device) -> int:
+    """Applies the thread rule for ``device`` and returns the thread count now in force."""
+    if device.type == "cpu":
+        torch.set_num_threads(cpu_threads_for_training())
+    return torch.get_num_threads()
+
+
+def describe(device: torch.device) -> str:
+    """A human label, e.g. "NVIDIA H100 (cuda:0)" or "CPU, 1 training thread"."""
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return f"{torch.cuda.get_device_name(index)} (cuda:{index})"
+    if device.type == "mps":
+        return "Apple GPU (mps)"
+    threads = torch.get_num_threads()
+    return f"CPU, {threads} training thread{'s' if threads != 1 else ''}"

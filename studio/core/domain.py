@@ -1,0 +1,219 @@
+"""The contract between the generic pipeline and a domain (painting, music, text).
+
+The trainer, the run folders, the CLI and every UI panel are written once and
+talk to a domain only through the objects below, so that a new medium is one
+new folder under ``studio/domains`` and one line in its registry.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+
+if TYPE_CHECKING:  # torch is imported lazily so the window opens fast
+    import torch
+    from torch import nn
+
+ProgressFn = Callable[[int, int, str], None]
+"""Called as ``progress(done, total, current_file)`` during long imports."""
+
+CancelFn = Callable[[], bool]
+"""Returns True when the user asked to abandon the current import."""
+
+
+@dataclass
+class SkippedFile:
+    """A file (or part of one) left out of a corpus, with a reason a person can act on."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """What an import took and what it left out, shown in the dataset panel and by ``studio import``."""
+
+    folder: str
+    files_seen: int = 0
+    imported: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    items: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+    from_cache: bool = False
+
+    def skip(self, path: str | Path, reason: str) -> None:
+        self.skipped.append(SkippedFile(str(path), reason))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ImportReport":
+        skipped = [SkippedFile(**s) for s in data.get("skipped", [])]
+        fields = {k: v for k, v in data.items() if k != "skipped"}
+        return cls(skipped=skipped, **fields)
+
+    def summary(self) -> str:
+        text = (
+            f"{len(self.imported)} of {self.files_seen} files imported, "
+            f"{self.items} training items, {len(self.skipped)} skipped"
+        )
+        return text + (" (from cache)" if self.from_cache else "")
+
+
+@dataclass
+class Corpus:
+    """A whole training set held as one tensor, so the hot loop never touches files.
+
+    ``data`` is integer-typed (uint8 pixels, 0/1 piano-roll cells, int16
+    character ids); the domain turns batches of it into float tensors with
+    :meth:`Domain.real_batch`.  ``meta`` is JSON-serialisable and holds what
+    the nets and codec need (image size, pitch range, vocabulary...).
+    """
+
+    data: "torch.Tensor"
+    meta: dict[str, Any]
+    fingerprint: str
+    report: ImportReport
+
+
+@dataclass
+class Preset:
+    """One named training recipe: nets, optimiser, loss, augmentation, import options."""
+
+    name: str
+    description: str
+    z_dim: int = 128
+    batch_size: int = 32
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    loss: str = "hinge"  # hinge | nonsat | wgan-gp
+    d_steps: int = 1
+    gp_weight: float = 10.0  # for wgan-gp
+    r1_gamma: float = 0.0  # R1 penalty on real data, every ``r1_every`` D steps
+    r1_every: int = 16
+    ema_beta: float = 0.999
+    ema_start: int = 0  # steps before the EMA starts averaging (copies G until then)
+    augment: str = ""  # comma list understood by Domain.augment, e.g. "color,translation,cutout"
+    augment_p: float = 1.0
+    steps: int = 2000  # default length of a run
+    sample_every: int = 100  # fixed-seed grid every N steps (and at most every few seconds in the UI)
+    metrics_every: int = 250
+    checkpoint_every: int = 500
+    device_kind: str = "cpu"  # cpu | gpu: which device the preset was tuned for
+    mixed_precision: bool = False  # autocast on CUDA only
+    channels_last: bool = False  # CUDA only
+    net: dict[str, Any] = field(default_factory=dict)
+    import_options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["betas"] = list(self.betas)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Preset":
+        data = dict(data)
+        data["betas"] = tuple(data.get("betas", (0.5, 0.999)))
+        return cls(**data)
+
+
+@dataclass
+class ModelContext:
+    """Everything a domain needs to turn generator output into artifacts."""
+
+    preset: Preset
+    meta: dict[str, Any]
+    device: "torch.device"
+    aux: dict[str, "nn.Module"] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # decode options from the UI (threshold, temperature...)
+
+
+class Pretrainer(Protocol):
+    """An optional first phase run before the GAN (the text autoencoder).
+
+    After ``total_steps`` steps the trainer encodes the whole corpus once with
+    :meth:`encode` and the GAN learns to imitate those codes.
+    """
+
+    total_steps: int
+    modules: dict[str, "nn.Module"]  # saved in checkpoints, handed to decode as ModelContext.aux
+
+    def step(self, real: "torch.Tensor") -> dict[str, float]:
+        """One optimisation step on a real batch; returns figures to plot."""
+
+    def encode(self, real: "torch.Tensor") -> "torch.Tensor":
+        """Maps a real batch to the GAN's data space (no gradients)."""
+
+    def optimizer_state(self) -> dict[str, Any]:
+        """The optimiser's ``state_dict`` (checkpointed with the modules)."""
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        ...
+
+
+class Domain(Protocol):
+    """What a medium supplies; see DESIGN.md's table.  No Qt here."""
+
+    name: str  # "painting"
+    title: str  # "Painting"
+    artifact_suffix: str  # ".png", ".mid", ".txt"
+    walk_suffix: str  # ".gif", ".mid", ".txt"
+    presets: dict[str, Preset]
+
+    def default_preset(self, device_type: str) -> str:
+        """The preset to offer first on a device type ("cpu", "cuda", "mps")."""
+
+    def import_folder(
+        self,
+        folder: str | Path,
+        options: dict[str, Any],
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> Corpus:
+        """Reads a folder recursively; never raises for a bad file (it goes in the report)."""
+
+    def demo_corpus_folder(self, target: str | Path) -> Path:
+        """Writes (once) the built-in demo data the project generates itself; returns the folder."""
+
+    def build_generator(self, preset: Preset, meta: dict[str, Any]) -> "nn.Module":
+        """``G(z) -> output``, z of shape (N, preset.z_dim)."""
+
+    def build_discriminator(self, preset: Preset, meta: dict[str, Any]) -> "nn.Module":
+        """``D(x) -> logits (N,)``.  A D with ``forward_with_aux(x) -> (logits, aux_loss)``
+        gets that used on real batches (FastGAN-style self-supervision)."""
+
+    def pretrainer(self, preset: Preset, corpus: Corpus, device: "torch.device") -> Pretrainer | None:
+        ...
+
+    def aux_modules(self, preset: Preset, meta: dict[str, Any]) -> dict[str, "nn.Module"]:
+        """Fresh (untrained) auxiliary nets, named as in the pretrainer's ``modules``; {} for most domains.
+
+        Loading a model for sampling builds these and fills them from a checkpoint.
+        """
+
+    def real_batch(self, batch: "torch.Tensor", meta: dict[str, Any], train: bool) -> "torch.Tensor":
+        """Integer corpus rows -> float tensor in G's output space (data augmentation when train)."""
+
+    def augment(self, x: "torch.Tensor", policy: str, generator: "torch.Generator") -> "torch.Tensor":
+        """Differentiable augmentation applied to real and fake alike (DiffAugment)."""
+
+    def decode(self, output: "torch.Tensor", ctx: ModelContext) -> list[Any]:
+        """G output -> artifacts (uint8 HxWx3 arrays, note rolls, strings)."""
+
+    def metrics(self, output: "torch.Tensor", corpus: Corpus, ctx: ModelContext) -> dict[str, float]:
+        """Weight-free quality figures of a batch of samples against the corpus."""
+
+    def save_artifact(self, artifact: Any, path: str | Path, info: dict[str, Any]) -> Path:
+        """Exports one artifact; ``info`` (seed, latent, run, step) is embedded or written beside."""
+
+    def save_walk(self, artifacts: Sequence[Any], path: str | Path, info: dict[str, Any]) -> Path:
+        """Exports an interpolation walk (animated GIF, one MIDI of phrases, a text file)."""
+
+    def save_grid(self, artifacts: Sequence[Any], path: str | Path, info: dict[str, Any]) -> Path:
+        """Exports many artifacts as one file (a PNG grid, a MIDI of phrases, a text file)."""

@@ -1,0 +1,99 @@
+"""A trained generator ready to render: what the explorer, gallery and CLI sample from.
+
+Loads the EMA generator (and any auxiliary nets, like the text decoder) from
+a run's newest readable checkpoint; only the tensors, never code.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from studio.core import checkpoints as ck
+from studio.core.devices import pick_device
+from studio.core.domain import Domain, ModelContext, Preset
+from studio.core.latent import seeds_to_z, truncate
+from studio.core.runs import RunDir
+from studio.domains import get_domain
+
+
+class Model:
+    """EMA-G of one checkpoint plus the domain's codec."""
+
+    def __init__(self, domain: Domain, preset: Preset, meta: dict[str, Any], generator: torch.nn.Module,
+                 aux: dict[str, torch.nn.Module], device: torch.device, step: int, run_path: Path | None):
+        self.domain = domain
+        self.preset = preset
+        self.meta = meta
+        self.generator = generator.eval().requires_grad_(False)
+        self.aux = aux
+        self.device = device
+        self.step = step
+        self.run_path = run_path
+
+    @property
+    def z_dim(self) -> int:
+        return self.preset.z_dim
+
+    def context(self, options: dict[str, Any] | None = None) -> ModelContext:
+        return ModelContext(self.preset, self.meta, self.device, aux=self.aux, options=dict(options or {}))
+
+    @torch.no_grad()
+    def generate(self, z: np.ndarray) -> torch.Tensor:
+        batch = torch.from_numpy(np.ascontiguousarray(z, np.float32)).to(self.device)
+        return self.generator(batch).float()
+
+    def render(self, z: np.ndarray, options: dict[str, Any] | None = None) -> list[Any]:
+        """Latents (N, z_dim) to artifacts; ``options["psi"]`` applies truncation."""
+        options = dict(options or {})
+        psi = float(options.pop("psi", 1.0))
+        if psi != 1.0:
+            z = truncate(np.asarray(z, np.float32), psi)
+        with torch.random.fork_rng(devices=[]):
+            return self.domain.decode(self.generate(z), self.context(options))
+
+    def render_seeds(self, seeds: list[int], options: dict[str, Any] | None = None) -> list[Any]:
+        return self.render(seeds_to_z(seeds, self.z_dim), options)
+
+    def info(self, seed: int | None = None, latent: np.ndarray | None = None, **extra: Any) -> dict[str, Any]:
+        """What every export carries, so a result can be found again."""
+        record: dict[str, Any] = {
+            "domain": self.domain.name,
+            "preset": self.preset.name,
+            "step": self.step,
+            "run": str(self.run_path) if self.run_path else None,
+        }
+        if seed is not None:
+            record["seed"] = int(seed)
+        if latent is not None:
+            record["latent"] = [round(float(v), 6) for v in np.asarray(latent).ravel()]
+        record.update(extra)
+        return record
+
+
+def load_model(run_dir: str | Path, device: str | None = "cpu", checkpoint: str | Path | None = None) -> Model:
+    """The run's newest readable checkpoint (or the given one) as a :class:`Model`."""
+    run = RunDir.open(run_dir)
+    config = run.read_config()
+    domain = get_domain(config["domain"])
+    preset = Preset.from_dict(config["preset"])
+    meta = config["corpus"]["meta"]
+    dev = pick_device(device)
+    ckpt = ck.read_checkpoint(checkpoint) if checkpoint else ck.load_latest(run.checkpoints)
+    if ckpt is None:
+        raise ck.CheckpointError(f"{run.checkpoints}: the run has no checkpoint yet; train it first")
+    return model_from_tensors(domain, preset, meta, ckpt.tensors, dev, ckpt.step, run.path)
+
+
+def model_from_tensors(domain: Domain, preset: Preset, meta: dict[str, Any], tensors: dict[str, torch.Tensor],
+                       device: torch.device, step: int, run_path: Path | None = None) -> Model:
+    generator = domain.build_generator(preset, meta)
+    ck.load_module(generator, tensors, "G_ema")
+    aux = domain.aux_modules(preset, meta)
+    for name, module in aux.items():
+        ck.load_module(module, tensors, f"aux.{name}")
+        aux[name] = module.to(device).eval().requires_grad_(False)
+    return Model(domain, preset, meta, generator.to(device), aux, device, step, run_path)
+

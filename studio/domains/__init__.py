@@ -1,0 +1,31 @@
+"""The registry of media.  A new domain is one folder and one line here.
+
+Domain packages must not import torch at import time: the window lists the
+tabs and presets before torch is loaded.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from studio.core.domain import Domain
+
+DOMAIN_MODULES: dict[str, str] = {
+    "painting": "studio.domains.painting",
+    "music": "studio.domains.music",
+    "text": "studio.domains.text",
+}
+
+
+def domain_names() -> list[str]:
+    return list(DOMAIN_MODULES)
+
+
+def get_domain(name: str) -> "Domain":
+    """The domain object exported as ``DOMAIN`` by the named package."""
+    try:
+        module_path = DOMAIN_MODULES[name]
+    except KeyError:
+        raise ValueError(f"unknown domain {name!r}; known: {', '.join(DOMAIN_MODULES)}") from None
+    return importlib.import_module(module_path).DOMAIN

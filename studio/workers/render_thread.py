@@ -1,0 +1,124 @@
+"""Renders explorer requests off the GUI thread, newest request only.
+
+Dragging the mouse over the latent pad asks for a render on every mouse move,
+far faster than a generator can answer on a CPU. Requests go into a single
+pending slot that each new request overwrites, so the thread always renders
+the latest position next and work never piles up behind the mouse (the
+StyleGAN3 visualizer's rule). Finished renders are all delivered: while the
+user keeps dragging they are at most one request behind, which keeps the
+preview moving instead of freezing until the mouse stops.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
+
+Renderer = Callable[[np.ndarray, dict], list]
+"""``renderer(z, options) -> artifacts``: z is an (N, z_dim) float32 batch; may use torch (it runs on the render thread)."""
+
+SHUTDOWN_WAIT_MS = 5000
+
+
+@dataclass
+class _Request:
+    z: np.ndarray
+    options: dict[str, Any]
+    tag: Any
+
+
+class _RenderLoop(QThread):
+    """The thread itself: waits on a condition for the pending slot, renders, reports."""
+
+    rendered = Signal(object, list, float)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.cond = threading.Condition()
+        self.pending: _Request | None = None
+        self.renderer: Renderer | None = None
+        self.stopping = False
+        self.requests = 0
+        self.renders = 0
+
+    def run(self) -> None:
+        while True:
+            with self.cond:
+                while not self.stopping and (self.pending is None or self.renderer is None):
+                    self.cond.wait()
+                if self.stopping:
+                    return
+                request, self.pending = self.pending, None
+                renderer = self.renderer
+            start = time.perf_counter()
+            try:
+                artifacts = list(renderer(request.z, request.options))
+            except Exception as exc:  # a broken model must not kill the thread: report and keep serving
+                detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+                self.failed.emit(f"Rendering failed: {detail}")
+                continue
+            ms = (time.perf_counter() - start) * 1000.0
+            with self.cond:
+                self.renders += 1
+            self.rendered.emit(request.tag, artifacts, ms)
+
+
+class RenderThread(QObject):
+    """Owns the render thread; its methods are called from the GUI thread.
+
+    ``rendered(tag, artifacts, ms)`` and ``failed(message)`` arrive on the
+    thread that owns this object (queued), so slots may touch widgets.
+    Call :meth:`shutdown` before the owner goes away; it is also called
+    when the application quits.
+    """
+
+    rendered = Signal(object, list, float)
+    failed = Signal(str)
+
+    def __init__(self, renderer: Renderer | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._loop = _RenderLoop()
+        self._loop.renderer = renderer
+        self._loop.rendered.connect(self.rendered)
+        self._loop.failed.connect(self.failed)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self._loop.start()
+
+    def set_renderer(self, renderer: Renderer | None) -> None:
+        """Replaces the renderer (None: requests wait until one is set); a pending request uses the new one."""
+        with self._loop.cond:
+            self._loop.renderer = renderer
+            self._loop.cond.notify()
+
+    def request(self, z: np.ndarray, options: dict[str, Any] | None = None, tag: Any = None) -> None:
+        """Asks for a render of ``z``, replacing any request not yet started."""
+        z = np.ascontiguousarray(np.atleast_2d(z), dtype=np.float32).copy()
+        with self._loop.cond:
+            self._loop.pending = _Request(z, dict(options or {}), tag)
+            self._loop.requests += 1
+            self._loop.cond.notify()
+
+    def stats(self) -> dict[str, int]:
+        """How many requests came in and how many were rendered (the rest were superseded)."""
+        with self._loop.cond:
+            return {"requests": self._loop.requests, "renders": self._loop.renders}
+
+    def is_running(self) -> bool:
+        return self._loop.isRunning()
+
+    def shutdown(self) -> None:
+        """Drops any pending request and joins the thread (waits for a render in progress)."""
+        with self._loop.cond:
+            self._loop.stopping = True
+            self._loop.pending = None
+            self._loop.cond.notify()
+        if self._loop.isRunning():
+            self._loop.wait(SHUTDOWN_WAIT_MS)
