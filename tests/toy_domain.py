@@ -89,7 +89,7 @@ class ToyDomain:
         return Path(path)
 
     def save_walk(self, artifacts: Sequence[Any], path, info) -> Path:
-        Path(path).write_text(json.dumps({"frames": [np.asarray(a).tolist() for a in artifacts], **info}))
+        Path(path).write_text(json.dumps({"images": [np.asarray(a).tolist() for a in artifacts], **info}))
         return Path(path)
 
     save_grid = save_walk

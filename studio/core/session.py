@@ -98,6 +98,8 @@ class TrainingSession:
         self.notes = notes  # things to tell the user before training starts (fallbacks, folder changes)
         self.error: str | None = None
         self.sample_interval_s = 0.0  # > 0: also sample on a timer, for live viewers
+        self._sampled_at = -1
+        self._measured_at = -1
 
     # --------------------------------------------------------------- creation
     @classmethod
@@ -268,8 +270,9 @@ class TrainingSession:
             return "failed"
         self._flush(pending, emit, rate)
         if not trainer.in_pretraining and trainer.gan_step > 0:
-            self._samples(emit)
-            if status == "finished":
+            if self._sampled_at != trainer.step:
+                self._samples(emit)
+            if status == "finished" and self._measured_at != trainer.step:
                 self._metrics(emit)
         self._checkpoint(emit)
         emit("finished", {"status": status, "step": trainer.step})
@@ -294,6 +297,7 @@ class TrainingSession:
         })
 
     def _samples(self, emit: EventFn) -> None:
+        self._sampled_at = self.trainer.step
         seeds = list(self.config.get("gallery_seeds", GALLERY_SEEDS))
         z = seeds_to_z(seeds, self.preset.z_dim)
         with torch.random.fork_rng(devices=[]):
@@ -307,6 +311,7 @@ class TrainingSession:
         emit("samples", {"step": self.trainer.step, "seeds": seeds, "artifacts": artifacts, "outputs": outputs})
 
     def _metrics(self, emit: EventFn) -> None:
+        self._measured_at = self.trainer.step
         seeds = list(range(METRIC_SEED_BASE, METRIC_SEED_BASE + METRIC_SAMPLES))
         started = time.monotonic()
         with torch.random.fork_rng(devices=[]):

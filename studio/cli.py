@@ -1,0 +1,235 @@
+"""The headless studio: the same core as the window, for terminals and GPU servers.
+
+The command names and flags below are a contract (scripts depend on them):
+
+    studio train DOMAIN DATA_DIR --out RUN_DIR [--steps N] [--preset P] [--device D] [--seed S]
+    studio sample RUN_DIR --count N --seed S --out DIR_OR_FILE
+    studio interpolate RUN_DIR --seeds A B [C ...] --frames N --out FILE
+    studio import DOMAIN DATA_DIR [--json]
+    studio demo DOMAIN --out DIR
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+from studio.domains import domain_names, get_domain
+
+
+class TerminalProgress:
+    """One self-rewriting line on a terminal; a line every few seconds in a log file."""
+
+    def __init__(self, stream: TextIO | None = None, interval_s: float = 5.0):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.interval_s = 0.2 if self.tty else interval_s
+        self._last = 0.0
+
+    def update(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < self.interval_s:
+            return
+        self._last = now
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _import_progress(progress: TerminalProgress):
+    return lambda done, total, path: progress.update(f"importing {done}/{total} {Path(path).name}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from studio.core.runs import is_run
+    from studio.core.session import TrainingSession
+
+    progress = TerminalProgress()
+    overrides: dict[str, Any] = {}
+    if args.batch is not None:
+        overrides["batch_size"] = args.batch
+    if args.lr is not None:
+        overrides["lr_g"] = overrides["lr_d"] = args.lr
+    if args.no_augment:
+        overrides["augment"] = ""
+    if is_run(args.out):
+        session = TrainingSession.open(
+            args.out, data_dir=args.data_dir, steps=args.steps, device=args.device,
+            import_progress=_import_progress(progress),
+        )
+        if session.config["domain"] != args.domain:
+            raise SystemExit(f"{args.out} holds a {session.config['domain']} run, not {args.domain}")
+    else:
+        session = TrainingSession.create(
+            args.out, args.domain, args.data_dir, preset=args.preset, steps=args.steps, seed=args.seed,
+            device=args.device, overrides=overrides or None, import_progress=_import_progress(progress),
+        )
+    last_losses: dict[str, float] = {}
+
+    def on_event(kind: str, payload: dict[str, Any]) -> None:
+        if kind == "started":
+            progress.line(f"run {payload['run']} | {payload['preset']} on {payload['device']} | "
+                          f"step {payload['step']} of {payload['total']}")
+        elif kind == "message":
+            progress.line(payload["text"])
+        elif kind == "error":
+            progress.line(f"error: {payload['text']}")
+        elif kind == "phase":
+            progress.line(f"phase: {payload['phase']}")
+        elif kind == "log":
+            last_losses.update({k: v for k, v in payload["records"][-1].items() if isinstance(v, float)})
+        elif kind == "metrics":
+            figures = ", ".join(f"{k} {v:.4g}" for k, v in payload["values"].items())
+            progress.line(f"step {payload['step']}: {figures}")
+        elif kind == "progress":
+            losses = " ".join(f"{k} {v:.3f}" for k, v in list(last_losses.items())[:3])
+            progress.update(
+                f"step {payload['step']}/{payload['total']} {payload['steps_per_s']:.1f} it/s "
+                f"eta {_duration(payload['eta_s'])} {losses}"
+            )
+
+    try:
+        status = session.run(on_event)
+    except KeyboardInterrupt:
+        status = "stopped"
+    progress.line(f"{status} at step {session.trainer.step}; run folder: {session.run_dir.path}")
+    return 0 if status != "failed" else 1
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from studio.core.latent import seed_to_z
+    from studio.core.model import load_model
+
+    model = load_model(args.run_dir, device=args.device)
+    seeds = [args.seed + i for i in range(args.count)]
+    artifacts = model.render_seeds(seeds, {"psi": args.psi})
+    out = Path(args.out)
+    domain = model.domain
+    if out.suffix.lower() == domain.artifact_suffix:
+        path = domain.save_grid(artifacts, out, model.info(seeds=seeds, psi=args.psi))
+        print(f"wrote {len(artifacts)} samples to {path}")
+        return 0
+    out.mkdir(parents=True, exist_ok=True)
+    for seed, artifact in zip(seeds, artifacts):
+        path = out / f"{domain.name}-seed{seed}{domain.artifact_suffix}"
+        domain.save_artifact(artifact, path, model.info(seed=seed, latent=seed_to_z(seed, model.z_dim), psi=args.psi))
+    print(f"wrote {len(artifacts)} files to {out}")
+    return 0
+
+
+def cmd_interpolate(args: argparse.Namespace) -> int:
+    from studio.core.latent import seeds_to_z, walk
+    from studio.core.model import load_model
+
+    if len(args.seeds) < 2:
+        raise SystemExit("interpolate needs at least two seeds")
+    model = load_model(args.run_dir, device=args.device)
+    latents = walk(list(seeds_to_z(args.seeds, model.z_dim)), args.frames)
+    artifacts = []
+    for start in range(0, len(latents), 64):
+        artifacts += model.render(latents[start:start + 64], {"psi": args.psi})
+    path = model.domain.save_walk(artifacts, args.out, model.info(seeds=list(args.seeds), frames=args.frames))
+    print(f"wrote a {args.frames}-frame walk through seeds {' '.join(map(str, args.seeds))} to {path}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    domain = get_domain(args.domain)
+    folder = Path(args.data_dir)
+    if not folder.is_dir():
+        print(f"{folder}: not a folder", file=sys.stderr)
+        return 2
+    preset = domain.presets[args.preset or domain.default_preset("cpu")]
+    progress = TerminalProgress()
+    corpus = domain.import_folder(folder, preset.import_options, progress=_import_progress(progress))
+    report = corpus.report
+    if args.json:
+        print(report.to_json())
+    else:
+        progress.line(report.summary())
+        for skipped in report.skipped:
+            print(f"skipped {skipped.path}: {skipped.reason}")
+    return 0 if report.items > 0 else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    path = get_domain(args.domain).demo_corpus_folder(args.out)
+    print(f"demo {args.domain} data in {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="studio", description="GAN Studio from the command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train (or resume) a run on a folder")
+    train.add_argument("domain", choices=domain_names())
+    train.add_argument("data_dir")
+    train.add_argument("--out", required=True, help="run folder; an existing run is resumed")
+    train.add_argument("--steps", type=int, help="total GAN steps (default: the preset's)")
+    train.add_argument("--preset")
+    train.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:1, mps")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--batch", type=int)
+    train.add_argument("--lr", type=float)
+    train.add_argument("--no-augment", action="store_true")
+    train.set_defaults(func=cmd_train)
+
+    sample = sub.add_parser("sample", help="write samples from a trained run")
+    sample.add_argument("run_dir")
+    sample.add_argument("--count", type=int, default=16)
+    sample.add_argument("--seed", type=int, default=0, help="first seed; samples use seed, seed+1, ...")
+    sample.add_argument("--out", required=True, help="a folder (one file each) or a file of the domain's type")
+    sample.add_argument("--psi", type=float, default=1.0, help="truncation ψ")
+    sample.add_argument("--device", default="cpu")
+    sample.set_defaults(func=cmd_sample)
+
+    inter = sub.add_parser("interpolate", help="an interpolation walk through seeds")
+    inter.add_argument("run_dir")
+    inter.add_argument("--seeds", type=int, nargs="+", required=True)
+    inter.add_argument("--frames", type=int, default=32)
+    inter.add_argument("--out", required=True)
+    inter.add_argument("--psi", type=float, default=1.0)
+    inter.add_argument("--device", default="cpu")
+    inter.set_defaults(func=cmd_interpolate)
+
+    imp = sub.add_parser("import", help="import a folder and print the report")
+    imp.add_argument("domain", choices=domain_names())
+    imp.add_argument("data_dir")
+    imp.add_argument("--json", action="store_true")
+    imp.add_argument("--preset")
+    imp.set_defaults(func=cmd_import)
+
+    demo = sub.add_parser("demo", help="write the built-in demo data of a domain")
+    demo.add_argument("domain", choices=domain_names())
+    demo.add_argument("--out", required=True)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from studio.core.checkpoints import CheckpointError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, OSError, CheckpointError) as exc:
+        print(f"studio {args.command}: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,76 @@
+"""One-off jobs off the GUI thread: loading a model, decoding a run's history, writing demo data.
+
+Each job is a plain function run on its own short-lived QThread; its result
+or a readable error comes back as a queued signal, so callbacks run on the
+GUI thread and may touch widgets.  Running jobs are kept in a module-level
+set (not parented to a widget), so a tab closing mid-job never destroys a
+running QThread; :func:`wait_all` joins them when the window closes.
+"""
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QThread, Signal
+
+_RUNNING: set["BackgroundTask"] = set()
+
+
+class BackgroundTask(QThread):
+    """Runs ``fn()`` once; emits ``succeeded(result)`` or ``failed(message)``."""
+
+    succeeded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, fn: Callable[[], Any], name: str = "") -> None:
+        super().__init__()
+        self._fn = fn
+        self.setObjectName(name or getattr(fn, "__name__", "task"))
+
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except Exception as exc:  # shown to the user by the caller, never raised into Qt
+            self.failed.emit(readable_error(exc))
+            return
+        self.succeeded.emit(result)
+
+
+def run_in_background(
+    fn: Callable[[], Any],
+    on_success: Callable[[Any], None] | None = None,
+    on_failure: Callable[[str], None] | None = None,
+    name: str = "",
+) -> BackgroundTask:
+    """Starts ``fn`` on a new thread; the callbacks run on the GUI thread afterwards."""
+    task = BackgroundTask(fn, name)
+    if on_success is not None:
+        task.succeeded.connect(on_success)
+    if on_failure is not None:
+        task.failed.connect(on_failure)
+    _RUNNING.add(task)
+    task.finished.connect(lambda: _RUNNING.discard(task))
+    task.start()
+    return task
+
+
+def wait_all(timeout_ms: int = 30_000) -> bool:
+    """Joins every running job (at shutdown); False if one was still running at the deadline."""
+    done = True
+    for task in list(_RUNNING):
+        done = task.wait(timeout_ms) and done
+    return done
+
+
+def running() -> int:
+    return sum(1 for task in _RUNNING if task.isRunning())
+
+
+def readable_error(exc: BaseException) -> str:
+    """The message a person sees: the file and the reason where there is one, never a traceback."""
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    text = str(exc)
+    if text:
+        return text
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()
