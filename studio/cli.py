@@ -58,9 +58,24 @@ def _import_progress(progress: TerminalProgress):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from studio.core import distributed
+
+    dist_ctx = None
+    if distributed.launched_by_torchrun():
+        dist_ctx, args.device = distributed.init_from_env(args.device)
+    try:
+        return _train(args, dist_ctx)
+    finally:
+        if dist_ctx is not None:
+            distributed.shutdown()
+
+
+def _train(args: argparse.Namespace, dist_ctx) -> int:
+    from studio.core import distributed
     from studio.core.runs import is_run
     from studio.core.session import TrainingSession
 
+    main_process = dist_ctx is None or dist_ctx.is_main
     progress = TerminalProgress()
     overrides: dict[str, Any] = {}
     if args.batch is not None:
@@ -69,10 +84,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         overrides["lr_g"] = overrides["lr_d"] = args.lr
     if args.no_augment:
         overrides["augment"] = ""
-    if is_run(args.out):
+    existing = is_run(args.out)
+    if not main_process:
+        distributed.barrier()  # rank 0 creates or updates the run first
+    if existing or not main_process:
         session = TrainingSession.open(
             args.out, data_dir=args.data_dir, steps=args.steps, device=args.device,
-            import_progress=_import_progress(progress),
+            import_progress=_import_progress(progress), dist=dist_ctx,
         )
         if session.config["domain"] != args.domain:
             raise SystemExit(f"{args.out} holds a {session.config['domain']} run, not {args.domain}")
@@ -80,7 +98,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         session = TrainingSession.create(
             args.out, args.domain, args.data_dir, preset=args.preset, steps=args.steps, seed=args.seed,
             device=args.device, overrides=overrides or None, import_progress=_import_progress(progress),
+            dist=dist_ctx,
         )
+    if dist_ctx is not None and main_process:
+        distributed.barrier()
     last_losses: dict[str, float] = {}
 
     def on_event(kind: str, payload: dict[str, Any]) -> None:
@@ -109,7 +130,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         status = session.run(on_event)
     except KeyboardInterrupt:
         status = "stopped"
-    progress.line(f"{status} at step {session.trainer.step}; run folder: {session.run_dir.path}")
+    if main_process:
+        progress.line(f"{status} at step {session.trainer.step}; run folder: {session.run_dir.path}")
     return 0 if status != "failed" else 1
 
 

@@ -22,6 +22,10 @@ CancelFn = Callable[[], bool]
 """Returns True when the user asked to abandon the current import."""
 
 
+class ImportCancelled(Exception):
+    """The user abandoned an import; nothing was cached and the previous corpus stays."""
+
+
 @dataclass
 class SkippedFile:
     """A file (or part of one) left out of a corpus, with a reason a person can act on."""

@@ -19,6 +19,7 @@ import torch
 
 from studio.core import checkpoints as ck
 from studio.core.devices import configure_threads, describe, pick_device
+from studio.core.distributed import DistContext
 from studio.core.domain import Corpus, Domain, Preset, ProgressFn
 from studio.core.latent import seeds_to_z
 from studio.core.runs import RunDir
@@ -90,6 +91,7 @@ class TrainingSession:
         notes: list[str],
     ):
         self.run_dir = run
+        self.is_main = trainer.dist is None or trainer.dist.is_main  # only the main process writes the run
         self.config = config
         self.domain = domain
         self.preset = preset
@@ -114,6 +116,7 @@ class TrainingSession:
         device: str | None = "auto",
         overrides: dict[str, Any] | None = None,
         import_progress: ProgressFn | None = None,
+        dist: DistContext | None = None,
     ) -> "TrainingSession":
         domain = get_domain(domain_name)
         dev = pick_device(device)
@@ -141,7 +144,7 @@ class TrainingSession:
             "gallery_seeds": GALLERY_SEEDS,
         }
         run = RunDir.create(run_dir, config)
-        trainer = GANTrainer(domain, effective, corpus, dev, seed=seed)
+        trainer = GANTrainer(domain, effective, corpus, dev, seed=seed, dist=dist)
         return cls(run, run.read_config(), domain, effective, corpus, trainer, [])
 
     @classmethod
@@ -152,8 +155,13 @@ class TrainingSession:
         steps: int | None = None,
         device: str | None = None,
         import_progress: ProgressFn | None = None,
+        dist: DistContext | None = None,
     ) -> "TrainingSession":
-        """Reopens a run at its newest readable checkpoint (older ones if newer are damaged)."""
+        """Reopens a run at its newest readable checkpoint (older ones if newer are damaged).
+
+        Under ``torchrun`` the other processes open the run read-only, after rank 0.
+        """
+        writer = dist is None or dist.is_main
         run = RunDir.open(run_dir)
         config = run.read_config()
         domain = get_domain(config["domain"])
@@ -176,13 +184,17 @@ class TrainingSession:
         if device is not None:
             config["device"] = device
         config["data_dir"] = str(folder.resolve())
-        run.write_config(config)
-        trainer = GANTrainer(domain, preset, corpus, pick_device(config["device"]), seed=int(config["seed"]))
+        if writer:
+            run.write_config(config)
+        trainer = GANTrainer(
+            domain, preset, corpus, pick_device(config["device"]), seed=int(config["seed"]), dist=dist
+        )
         checkpoint = ck.load_latest(run.checkpoints)
         if checkpoint is not None:
             notes += [f"skipped damaged checkpoint: {reason}" for _, reason in checkpoint.skipped]
             trainer.load_state(checkpoint.tensors, checkpoint.info)
-            run.truncate_metrics(trainer.step)
+            if writer:
+                run.truncate_metrics(trainer.step)
             notes.append(f"resumed from {checkpoint.path.name} (step {trainer.step})")
         return cls(run, config, domain, preset, corpus, trainer, notes)
 
@@ -206,7 +218,7 @@ class TrainingSession:
 
         Every ending except a failure writes a checkpoint.
         """
-        emit = on_event or (lambda kind, payload: None)
+        emit = (on_event if self.is_main else None) or (lambda kind, payload: None)
         control = control or TrainControl()
         trainer = self.trainer
         configure_threads(trainer.device)
@@ -280,6 +292,9 @@ class TrainingSession:
 
     # ------------------------------------------------------------------ parts
     def _flush(self, pending: list[dict[str, Any]], emit: EventFn, rate: "_RateMeter") -> None:
+        if not self.is_main:
+            pending.clear()
+            return
         if pending:
             try:
                 self.run_dir.append_metrics(pending)
@@ -298,6 +313,8 @@ class TrainingSession:
 
     def _samples(self, emit: EventFn) -> None:
         self._sampled_at = self.trainer.step
+        if not self.is_main:
+            return
         seeds = list(self.config.get("gallery_seeds", GALLERY_SEEDS))
         z = seeds_to_z(seeds, self.preset.z_dim)
         with torch.random.fork_rng(devices=[]):
@@ -312,6 +329,8 @@ class TrainingSession:
 
     def _metrics(self, emit: EventFn) -> None:
         self._measured_at = self.trainer.step
+        if not self.is_main:
+            return
         seeds = list(range(METRIC_SEED_BASE, METRIC_SEED_BASE + METRIC_SAMPLES))
         started = time.monotonic()
         with torch.random.fork_rng(devices=[]):
@@ -326,6 +345,8 @@ class TrainingSession:
         emit("metrics", {"step": self.trainer.step, "values": values})
 
     def _checkpoint(self, emit: EventFn) -> None:
+        if not self.is_main:
+            return
         tensors, info = self.trainer.state_tensors()
         info["preset"] = self.preset.name
         try:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from studio.core import checkpoints as ck
+from studio.core.distributed import DistContext, average_gradients, broadcast_modules
 from studio.core.domain import Corpus, Domain, ModelContext, Preset
 from studio.core.ema import update_ema
 from studio.core.losses import d_loss, g_loss, gradient_penalty, r1_penalty
@@ -33,14 +34,17 @@ class GANTrainer:
     ROLLBACK_EVERY = 50  # steps between in-memory "last good" snapshots
     MAX_ROLLBACKS = 3  # within one snapshot interval before giving up
 
-    def __init__(self, domain: Domain, preset: Preset, corpus: Corpus, device: torch.device, seed: int = 0):
+    def __init__(self, domain: Domain, preset: Preset, corpus: Corpus, device: torch.device, seed: int = 0,
+                 dist: DistContext | None = None):
         self.domain = domain
+        self.dist = dist
         self.preset = preset
         self.corpus = corpus
         self.device = device
         self.seed = seed
         torch.manual_seed(seed)
-        self.gen = torch.Generator(device="cpu").manual_seed(seed)
+        rank = dist.rank if dist else 0
+        self.gen = torch.Generator(device="cpu").manual_seed(seed + 7919 * rank)  # own batches per process
         self.G = domain.build_generator(preset, corpus.meta).to(device)
         self.D = domain.build_discriminator(preset, corpus.meta).to(device)
         self.channels_last = preset.channels_last and device.type == "cuda"
@@ -116,6 +120,8 @@ class GANTrainer:
             figures = self.pretrainer.step(self._real_rows(self.preset.batch_size))
             self.pre_step += 1
             if not self.in_pretraining:
+                if self.dist is not None:
+                    broadcast_modules(self.pretrainer.modules.values())
                 self.encode_corpus()
             return figures
         if self.pretrainer is not None and self.gan_data is None:
@@ -158,6 +164,8 @@ class GANTrainer:
                 loss_d = loss_d + p.r1_gamma * 0.5 * p.r1_every * r1_penalty(real_logits.float(), real_in)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
+            if self.dist is not None:
+                average_gradients(self.D.parameters(), self.dist.world_size)
             self.opt_d.step()
         assert fake is not None
         self.D.requires_grad_(False)
@@ -169,6 +177,8 @@ class GANTrainer:
             loss_g = g_loss(p.loss, gen_logits.float())
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        if self.dist is not None:
+            average_gradients(self.G.parameters(), self.dist.world_size)
         self.opt_g.step()
         beta = p.ema_beta if self.gan_step >= p.ema_start else 0.0
         update_ema(self.G_ema, self.G, beta)

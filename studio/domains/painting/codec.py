@@ -31,13 +31,13 @@ def to_uint8(output: Any) -> np.ndarray:
         raise ValueError(f"expected N x C x H x W generator output, got shape {arr.shape}")
     if arr.shape[1] == 1:
         arr = np.repeat(arr, 3, axis=1)
-    arr = np.nan_to_num(arr, nan=0.0, posinf=1.0, neginf=-1.0)  # a diverging net still shows something
+    arr = np.nan_to_num(arr[:, :3], nan=0.0, posinf=1.0, neginf=-1.0)  # a diverging net still shows something
     return np.rint(np.clip((arr + 1.0) * 127.5, 0.0, 255.0)).astype(np.uint8)
 
 
 def to_images(output: Any) -> list[np.ndarray]:
     """G output -> one H x W x 3 uint8 array per sample (what the UI and exporters draw)."""
-    return list(np.ascontiguousarray(to_uint8(output)[:, :3].transpose(0, 2, 3, 1)))
+    return list(np.ascontiguousarray(to_uint8(output).transpose(0, 2, 3, 1)))
 
 
 def _json_default(value: Any) -> Any:

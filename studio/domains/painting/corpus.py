@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import statistics
 import warnings
 from collections import Counter
@@ -22,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from studio.core import corpus_cache
-from studio.core.domain import CancelFn, Corpus, ImportReport, ProgressFn
+from studio.core.domain import CancelFn, Corpus, ImportCancelled, ImportReport, ProgressFn
 
 DOMAIN = "painting"
 
@@ -56,10 +57,6 @@ UNSUPPORTED_SUFFIXES = {
 SYSTEM_FILE_NAMES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r", ".ds_store"})
 SYSTEM_SUFFIXES = frozenset({".db", ".ini", ".lnk", ".url", ".xmp", ".aae", ".thm", ".tmp", ".part", ".crdownload"})
 SYSTEM_DIR_NAMES = frozenset({"__macosx", "@eadir", "$recycle.bin", "system volume information", "__pycache__"})
-
-
-class ImportCancelled(Exception):
-    """Raised when ``cancel()`` returned True; nothing is cached for a cancelled import."""
 
 
 class _UnsupportedMode(ValueError):
@@ -169,9 +166,7 @@ def _square(im: Image.Image, size: int) -> Image.Image:
 
 def _open_checked(path: Path, size: int) -> tuple[Image.Image | None, str]:
     """Opens the header only and refuses what should not be decoded."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # MAX_PIXELS below decides
-        im = Image.open(path)
+    im = Image.open(path)
     w, h = im.size
     if w * h > MAX_PIXELS:
         im.close()
@@ -183,6 +178,13 @@ def _open_checked(path: Path, size: int) -> tuple[Image.Image | None, str]:
         im.close()
         return None, f"too small: {w} x {h} px (needs a short side of at least {(size + 1) // 2} px for size {size})"
     return im, ""
+
+
+def _bomb_reason(err: Exception) -> str:
+    """Pillow refused the header itself (far over its own limit); say how big it claimed to be."""
+    found = re.search(r"\((\d+) pixels\)", str(err))
+    claimed = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else "a huge size"
+    return f"refused as a possible decompression bomb: the header claims {claimed} (limit {MAX_PIXELS / 1e6:.0f})"
 
 
 def _apply_orientation(im: Image.Image) -> None:
@@ -208,7 +210,11 @@ def _decode(path: Path, size: int) -> _Decoded:
                 im.draft("RGB", (2 * size, 2 * size))  # DCT scaling: decode 1/2..1/8 of the pixels
             im.load()
             _apply_orientation(im)
-            pixels = np.asarray(_square(_to_rgb(im), size), dtype=np.uint8)
+            if im.mode in ("RGB", "CMYK") and "transparency" not in im.info:
+                # Resample first, so colour management works on size² pixels rather than megapixels.
+                pixels = np.asarray(_to_rgb(_square(im, size)), dtype=np.uint8)
+            else:  # palette, 16-bit and transparent pictures must become RGB before resampling
+                pixels = np.asarray(_square(_to_rgb(im), size), dtype=np.uint8)
         return _Decoded(pixels=pixels, source_size=source, image_format=fmt)
     except FileNotFoundError:
         return _Decoded(reason="vanished during import (file not found)")
@@ -219,7 +225,7 @@ def _decode(path: Path, size: int) -> _Decoded:
     except UnidentifiedImageError:
         return _Decoded(reason="not an image: the contents are not a picture format Pillow can read")
     except Image.DecompressionBombError as err:
-        return _Decoded(reason=f"refused as a possible decompression bomb: {err}")
+        return _Decoded(reason=_bomb_reason(err))
     except _UnsupportedMode as err:
         return _Decoded(reason=str(err))
     except MemoryError:
@@ -318,17 +324,21 @@ def import_images(
     sources: list[tuple[int, int]] = []
     formats: Counter = Counter()
     done = len(listing.files) - len(candidates)
-    for path, result in _decoded_in_order(candidates, size, cancel):
-        if result.pixels is None:
-            report.skip(path, result.reason)
-        else:
-            pixels[len(report.imported)] = result.pixels
-            report.imported.append(str(path))
-            sources.append(result.source_size)
-            formats[result.image_format or "unknown"] += 1
-        done += 1
-        if progress is not None:
-            progress(done, len(listing.files), str(path))
+    with warnings.catch_warnings():
+        # MAX_PIXELS decides; set here, on the calling thread, because the filter list is
+        # process-wide and entering catch_warnings on the decoding threads would race.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        for path, result in _decoded_in_order(candidates, size, cancel):
+            if result.pixels is None:
+                report.skip(path, result.reason)
+            else:
+                pixels[len(report.imported)] = result.pixels
+                report.imported.append(str(path))
+                sources.append(result.source_size)
+                formats[result.image_format or "unknown"] += 1
+            done += 1
+            if progress is not None:
+                progress(done, len(listing.files), str(path))
 
     report.items = len(report.imported)
     report.details = _details(size, sources, formats, listing.ignored)

@@ -210,7 +210,9 @@ def _grid(rng: Rng, s: int) -> np.ndarray:
         draw.rectangle([x0 * s, y0 * s, x1 * s, y1 * s], fill=_jitter(colour, rng, 8))
     line = max(2, int(round(s * rng.uniform(0.018, 0.03))))
     for x0, y0, x1, y1 in cells:
-        draw.rectangle([x0 * s - line / 2, y0 * s - line / 2, x1 * s + line / 2, y1 * s + line / 2], outline=(20, 20, 20), width=line)
+        half = line / 2
+        box = [x0 * s - half, y0 * s - half, x1 * s + half, y1 * s + half]
+        draw.rectangle(box, outline=(20, 20, 20), width=line)
     return _texture(np.asarray(img, np.float32), rng, blotch=0.05, grain=2.0)
 
 
