@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 DEFAULT_PANELS: dict[str, list[str]] = {
-    "losses": ["loss_d", "loss_g"],
+    "losses": ["d_loss", "g_loss"],
     "D(real) / D(fake)": ["d_real", "d_fake"],
     "quality": [],
 }
@@ -32,6 +32,7 @@ SERIES_COLOURS = [
 """Mid-saturation colours that read on dark and light backgrounds alike."""
 
 REDRAW_INTERVAL_MS = 100
+DEFAULT_SMOOTHING = 0.9  # EMA weight the "Smooth" box switches on
 AXIS_WIDTH = 52  # fixed so the stacked panels' plotting areas line up
 
 
@@ -65,7 +66,11 @@ class _GrowingSeries:
 
     def truncate(self, n: int) -> None:
         self.n = n
-        self.n_smoothed = 0  # recomputed from the start on the next smoothed draw
+        self.reset_smoothing()
+
+    def reset_smoothing(self) -> None:
+        """The average is recomputed from the first point on the next smoothed draw."""
+        self.n_smoothed = 0
         self._ema = 0.0
 
     def smoothed(self, weight: float) -> np.ndarray:
@@ -74,12 +79,21 @@ class _GrowingSeries:
             grown = np.empty(len(self.x), np.float64)
             grown[: self.n_smoothed] = self.smooth[: self.n_smoothed]
             self.smooth = grown
-        ema, y, out = self._ema, self.y, self.smooth
-        for i in range(self.n_smoothed, self.n):
-            ema = weight * ema + (1.0 - weight) * y[i]
-            out[i] = ema / (1.0 - weight ** (i + 1))
-        self._ema, self.n_smoothed = ema, self.n
-        return out[: self.n]
+        if weight <= 0:
+            return self.y[: self.n]
+        # closed form per block: ema_t = w^(t+1) ema_0 + (1-w) w^t cumsum(y_k w^-k); blocks keep w^-k finite
+        block = int(min(4096, max(1, 600 / -math.log(weight))))
+        start = self.n_smoothed
+        while start < self.n:
+            stop = min(self.n, start + block)
+            t = np.arange(stop - start, dtype=np.float64)
+            powers = weight ** t
+            ema = weight * powers * self._ema + (1 - weight) * powers * np.cumsum(self.y[start:stop] / powers)
+            self.smooth[start:stop] = ema / (1.0 - weight ** np.arange(start + 1, stop + 1, dtype=np.float64))
+            self._ema = float(ema[-1])
+            start = stop
+        self.n_smoothed = self.n
+        return self.smooth[: self.n]
 
 
 class _Curve:
@@ -90,10 +104,10 @@ class _Curve:
         self.smoothable = smoothable
         self.data = _GrowingSeries()
         faint = QColor(colour)
-        faint.setAlpha(70)
+        faint.setAlpha(45)
         self.shadow = self._item(pg.mkPen(faint, width=1))
         self.shadow.setVisible(False)
-        self.main = self._item(pg.mkPen(colour, width=1.6), name=label)
+        self.main = self._item(pg.mkPen(colour, width=1), name=label)
         plot.addItem(self.shadow)
         plot.addItem(self.main)
         self.reference: pg.PlotDataItem | None = None
@@ -101,10 +115,10 @@ class _Curve:
 
     @staticmethod
     def _item(pen: pg.QtGui.QPen, name: str | None = None) -> pg.PlotDataItem:
-        item = pg.PlotDataItem(pen=pen, name=name, skipFiniteCheck=True)
-        item.setDownsampling(auto=True, method="peak")
-        item.setClipToView(True)
-        return item
+        # Downsampling mode and clip-to-view are set on the PlotItem, which imposes them on the items it
+        # adds; a factor of 1 keeps one min/max pair per pixel column (the peak envelope, nothing more).
+        # Pens stay 1 px: Qt strokes wider antialiased polylines ~100x slower (seconds per frame at 50k points).
+        return pg.PlotDataItem(pen=pen, name=name, skipFiniteCheck=True, autoDownsampleFactor=1.0, antialias=True)
 
     def redraw(self, smoothing: float) -> None:
         d = self.data
@@ -138,10 +152,12 @@ class LivePlots(QWidget):
         panels = dict(DEFAULT_PANELS if panels is None else panels)
         panels.setdefault(CATCH_ALL, [])
         self._panel_of = {name: title for title, names in panels.items() for name in names}
+        self._colour_slots = {name: i for i, name in enumerate(self._panel_of)}  # stable colours for known series
         self._labels = dict(labels or {})
-        self._smoothing = float(smoothing)
+        self._smoothing = 0.0
         self._curves: dict[str, _Curve] = {}
         self._dirty: set[str] = set()
+        self._visible_panels: list[str] | None = None
 
         self._splitter = QSplitter(Qt.Orientation.Vertical)
         self._splitter.setChildrenCollapsible(False)
@@ -150,13 +166,14 @@ class LivePlots(QWidget):
             self._panels[title] = self._make_panel(title)
 
         self._smooth_box = QCheckBox("Smooth")
-        self._smooth_box.setToolTip("Draw an exponential moving average over noisy losses (raw values stay faint behind)")
-        self._smooth_box.setChecked(self._smoothing > 0)
-        self._smooth_box.toggled.connect(lambda on: self.set_smoothing(0.9 if on else 0.0))
+        self._smooth_box.setToolTip("Draw an exponential moving average over noisy losses "
+                                    "(raw values stay faint behind)")
+        self._smooth_box.toggled.connect(lambda on: self.set_smoothing(DEFAULT_SMOOTHING if on else 0.0))
         self._empty_label = QLabel("Curves appear here when training starts")
         self._empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._empty_label.setEnabled(False)
         self._step_label = QLabel()
+        self._step_label.setMinimumWidth(self._step_label.fontMetrics().horizontalAdvance("step 000,000,000"))
         self._step_label.setToolTip("Latest logged step")
 
         bar = QHBoxLayout()
@@ -177,15 +194,17 @@ class LivePlots(QWidget):
         self._timer.timeout.connect(self.flush)
         self._apply_palette()
         self._update_visibility()
+        self.set_smoothing(smoothing)
 
     # ----------------------------------------------------------------- public API
     def add_points(self, steps: np.ndarray, series: Mapping[str, np.ndarray]) -> None:
         """Appends one batch; each series has one value per step (NaN = no value at that step)."""
         steps = np.asarray(steps, np.float64).reshape(-1)
-        for name, values in series.items():
-            values = np.asarray(values, np.float64).reshape(-1)
+        arrays = {name: np.asarray(values, np.float64).reshape(-1) for name, values in series.items()}
+        for name, values in arrays.items():  # all checked before any is appended
             if len(values) != len(steps):
                 raise ValueError(f"series {name!r} has {len(values)} values for {len(steps)} steps")
+        for name, values in arrays.items():
             keep = np.isfinite(values) & np.isfinite(steps)
             curve = self._curve(name)
             curve.data.append(steps[keep], values[keep])
@@ -200,7 +219,7 @@ class LivePlots(QWidget):
         curve = self._curve(name)
         curve.reference_value = float(value)
         if curve.reference is None:
-            pen = pg.mkPen(curve.colour, width=1.2, style=Qt.PenStyle.DashLine)
+            pen = pg.mkPen(curve.colour, width=1, style=Qt.PenStyle.DashLine)
             curve.reference = pg.PlotDataItem(pen=pen, name=f"{self._label(name)} (corpus)")
             self._panels[self._panel_title(name)].addItem(curve.reference)
         self._dirty.add(name)
@@ -230,7 +249,11 @@ class LivePlots(QWidget):
 
     def set_smoothing(self, weight: float) -> None:
         """EMA weight in [0, 0.999] for the loss panels; 0 shows raw values."""
-        self._smoothing = float(np.clip(weight, 0.0, 0.999))
+        weight = float(np.clip(weight, 0.0, 0.999))
+        if weight != self._smoothing:
+            for curve in self._curves.values():
+                curve.data.reset_smoothing()
+        self._smoothing = weight
         self._smooth_box.blockSignals(True)
         self._smooth_box.setChecked(self._smoothing > 0)
         self._smooth_box.blockSignals(False)
@@ -274,10 +297,11 @@ class LivePlots(QWidget):
     def _make_panel(self, title: str) -> pg.PlotWidget:
         plot = pg.PlotWidget()
         plot.setMinimumHeight(110)
-        plot.setTitle(title, size="9pt")
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setMenuEnabled(True)
         plot.getAxis("left").setWidth(AXIS_WIDTH)
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.setClipToView(True)
         plot.getPlotItem().setContentsMargins(2, 2, 8, 2)
         plot.addLegend(offset=(-6, 6), labelTextSize="8pt", verSpacing=-4)
         if self._panels:
@@ -296,7 +320,8 @@ class LivePlots(QWidget):
         curve = self._curves.get(name)
         if curve is None:
             title = self._panel_title(name)
-            colour = SERIES_COLOURS[len(self._curves) % len(SERIES_COLOURS)]
+            slot = self._colour_slots.setdefault(name, len(self._colour_slots))
+            colour = SERIES_COLOURS[slot % len(SERIES_COLOURS)]
             curve = _Curve(self._panels[title].getPlotItem(), self._label(name), colour,
                            smoothable=title != CATCH_ALL)
             self._curves[name] = curve
@@ -320,11 +345,18 @@ class LivePlots(QWidget):
     def _update_visibility(self) -> None:
         used = {self._panel_title(n) for n in self._curves}
         visible = [t for t in self._panels if t in used]
+        if visible == self._visible_panels:
+            return
+        self._visible_panels = visible
         for title, plot in self._panels.items():
             plot.setVisible(title in used)
-            plot.setLabel("bottom", "step" if visible and title == visible[-1] else None)
+            bottom = bool(visible) and title == visible[-1]
+            plot.setLabel("bottom", "step" if bottom else None)
+            plot.getAxis("bottom").setStyle(showValues=bottom)  # the x axes are linked: one scale suffices
         self._empty_label.setVisible(not used)
         self._splitter.setVisible(bool(used))
+        # a panel shown later would otherwise keep whatever height the splitter left it
+        self._splitter.setSizes([1000 if title in used else 0 for title in self._panels])
 
     def _apply_palette(self) -> None:
         pal = self.palette()
@@ -335,7 +367,7 @@ class LivePlots(QWidget):
         for title, plot in self._panels.items():
             plot.setBackground(base)
             item = plot.getPlotItem()
-            item.setTitle(title, size="9pt", color=text)
+            item.setTitle(title[:1].upper() + title[1:], size="9pt", color=text)
             for side in ("left", "bottom"):
                 axis = item.getAxis(side)
                 axis.setPen(mid)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import traceback
 from typing import Any, Callable
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
+from shiboken6 import isValid
 
 _RUNNING: set["BackgroundTask"] = set()
 
@@ -41,17 +42,29 @@ def run_in_background(
     on_success: Callable[[Any], None] | None = None,
     on_failure: Callable[[str], None] | None = None,
     name: str = "",
+    owner: QObject | None = None,
 ) -> BackgroundTask:
-    """Starts ``fn`` on a new thread; the callbacks run on the GUI thread afterwards."""
+    """Starts ``fn`` on a new thread; the callbacks run on the GUI thread afterwards.
+
+    With an ``owner`` the callbacks are skipped once it has been deleted (a
+    tab closed while its job ran), so they never touch a dead widget.
+    """
     task = BackgroundTask(fn, name)
-    if on_success is not None:
-        task.succeeded.connect(on_success)
-    if on_failure is not None:
-        task.failed.connect(on_failure)
+    for signal, callback in ((task.succeeded, on_success), (task.failed, on_failure)):
+        if callback is not None:
+            signal.connect(callback if owner is None else _while_alive(owner, callback))
     _RUNNING.add(task)
     task.finished.connect(lambda: _RUNNING.discard(task))
     task.start()
     return task
+
+
+def _while_alive(owner: QObject, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+    def call(value: Any) -> None:
+        if isValid(owner):
+            callback(value)
+
+    return call
 
 
 def wait_all(timeout_ms: int = 30_000) -> bool:

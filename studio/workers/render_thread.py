@@ -10,19 +10,26 @@ preview moving instead of freezing until the mouse stops.
 """
 from __future__ import annotations
 
+import atexit
+import functools
 import threading
 import time
 import traceback
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 Renderer = Callable[[np.ndarray, dict], list]
-"""``renderer(z, options) -> artifacts``: z is an (N, z_dim) float32 batch; may use torch (it runs on the render thread)."""
+"""``renderer(z, options) -> artifacts`` for an (N, z_dim) float32 batch.
+
+It runs on the render thread, so it may use torch."""
 
 SHUTDOWN_WAIT_MS = 5000
+_LIVE_LOOPS: "weakref.WeakSet[_RenderLoop]" = weakref.WeakSet()
 
 
 @dataclass
@@ -35,7 +42,7 @@ class _Request:
 class _RenderLoop(QThread):
     """The thread itself: waits on a condition for the pending slot, renders, reports."""
 
-    rendered = Signal(object, list, float)
+    rendered = Signal(object, object, float)  # tag, list of artifacts, milliseconds
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -78,7 +85,7 @@ class RenderThread(QObject):
     when the application quits.
     """
 
-    rendered = Signal(object, list, float)
+    rendered = Signal(object, object, float)  # tag, list of artifacts, milliseconds
     failed = Signal(str)
 
     def __init__(self, renderer: Renderer | None = None, parent: QObject | None = None) -> None:
@@ -87,9 +94,14 @@ class RenderThread(QObject):
         self._loop.renderer = renderer
         self._loop.rendered.connect(self.rendered)
         self._loop.failed.connect(self.failed)
+        # Qt aborts the process if a running QThread is destroyed, so the thread is also
+        # stopped when this object goes away without shutdown() (its parent widget deleted).
+        stop = functools.partial(_stop_loop, self._loop)
+        self.destroyed.connect(stop)
         app = QCoreApplication.instance()
         if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
+            app.aboutToQuit.connect(stop)
+        _LIVE_LOOPS.add(self._loop)
         self._loop.start()
 
     def set_renderer(self, renderer: Renderer | None) -> None:
@@ -116,9 +128,22 @@ class RenderThread(QObject):
 
     def shutdown(self) -> None:
         """Drops any pending request and joins the thread (waits for a render in progress)."""
-        with self._loop.cond:
-            self._loop.stopping = True
-            self._loop.pending = None
-            self._loop.cond.notify()
-        if self._loop.isRunning():
-            self._loop.wait(SHUTDOWN_WAIT_MS)
+        _stop_loop(self._loop)
+
+
+def _stop_loop(loop: _RenderLoop) -> None:
+    if not shiboken6.isValid(loop):  # already gone with its C++ side
+        return
+    with loop.cond:
+        loop.stopping = True
+        loop.pending = None
+        loop.cond.notify()
+    if loop.isRunning():
+        loop.wait(SHUTDOWN_WAIT_MS)
+
+
+@atexit.register
+def _stop_all_loops() -> None:
+    """Last line of defence: an owner leaked until interpreter exit must not abort the process."""
+    for loop in list(_LIVE_LOOPS):
+        _stop_loop(loop)

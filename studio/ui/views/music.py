@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from PySide6.QtGui import QPixmap
 
 from studio.ui.views.painting import placeholder_pixmap, rgb_pixmap
@@ -19,14 +21,18 @@ class MusicView:
         from studio.domains.music.roll import roll_image
 
         try:
-            image = roll_image(artifact, 1)
+            # a few screen pixels per cell lets roll_image mark note starts; rgb_pixmap then fits it exactly
+            scale = int(np.clip(size // max(artifact.steps, artifact.pitches, 1), 1, 8))
+            image = roll_image(artifact, scale)
         except (AttributeError, TypeError, ValueError) as exc:
             return placeholder_pixmap(size, f"cannot show\n{type(exc).__name__}")
         return rgb_pixmap(image, size)
 
     def caption(self, artifact: Any) -> str:
-        notes = getattr(artifact, "notes", None)
-        return f"{len(notes)} notes" if notes is not None else "clip"
+        try:
+            return f"{artifact.bars:g} bars · {artifact.note_count()} notes · {', '.join(artifact.roles)}"
+        except (AttributeError, TypeError, ValueError):
+            return "clip"
 
 
 VIEW = MusicView()

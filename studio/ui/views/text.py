@@ -10,6 +10,7 @@ CARD_COLOUR = QColor(38, 40, 44)
 BORDER_COLOUR = QColor(70, 73, 80)
 INK_COLOUR = QColor(232, 229, 222)
 EMPTY_INK_COLOUR = QColor(130, 132, 138)
+MAX_TEXT_PX = 30  # a large preview reads like a page, not a poster
 
 
 def _layout(text: str, font: QFont, width: float) -> tuple[QTextLayout, float]:
@@ -72,7 +73,8 @@ class TextView:
         margin = max(3.0, size * 0.08)
         box = QRectF(margin, margin, size - 2 * margin, size - 2 * margin)
         painter.setPen(INK_COLOUR if text else EMPTY_INK_COLOUR)
-        layout, height = _fitting_layout(text or "(empty)", box, max_px=max(6, size // 7), min_px=6)
+        max_px = int(min(MAX_TEXT_PX, max(6, size // 7)))
+        layout, height = _fitting_layout(text or "(empty)", box, max_px=max_px, min_px=6)
         top = box.top() + max(0.0, (box.height() - height) / 2)
         painter.setClipRect(box)
         layout.draw(painter, QPointF(box.left(), top))

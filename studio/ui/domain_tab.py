@@ -1,0 +1,535 @@
+"""One medium's workspace: dataset and training on the left, samples and curves in the middle, the explorer right.
+
+The tab is the same for painting, music and text: it wires the generic
+panels together and does the work between them (loading models, reading a
+run's history, exports) on worker threads, so the window never freezes.
+A domain's own controls come from :mod:`studio.ui.extras`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QScrollArea, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from studio.core.latent import seed_to_z
+from studio.core.runs import default_runs_root, is_run
+from studio.domains import get_domain
+from studio.ui.dataset_panel import DatasetPanel, view_or_none
+from studio.ui.explorer import Explorer
+from studio.ui.extras import install_extras
+from studio.ui.gallery import Gallery
+from studio.ui.plots import LivePlots
+from studio.ui.training_panel import TrainingPanel
+from studio.workers.background import readable_error, run_in_background
+
+PLOT_PANELS: dict[str, list[str]] = {
+    "losses": ["d_loss", "g_loss", "d_aux"],
+    "D(real) / D(fake)": ["d_real", "d_fake", "d_real_sign"],
+    "autoencoder": ["ae_loss", "ae_acc"],
+    "quality": [],
+}
+PLOT_LABELS = {
+    "d_loss": "D loss", "g_loss": "G loss", "d_aux": "D reconstruction",
+    "d_real": "D(real)", "d_fake": "D(fake)", "d_real_sign": "E[sign D(real)]",
+    "ae_loss": "autoencoder loss", "ae_acc": "autoencoder accuracy",
+}
+NOT_PLOTTED = {"step", "phase", "kind", "metrics_s"}
+MAX_HISTORY_SNAPSHOTS = 100
+MIN_CENTRE_WIDTH = 360
+MIN_EXPLORER_WIDTH = 420
+EXPLORER_SHARE = 0.5  # the most of the tab's width the explorer takes at first
+DEMO_DELAY_MS = 300
+
+
+class _Scroll(QScrollArea):
+    """A column that scrolls rather than forcing the window wider than the screen.
+
+    ``horizontal=False``: the column is never narrower than its controls and
+    only scrolls up and down (the left column).  ``horizontal=True``: the
+    splitter may make it narrower than its contents, which then scroll
+    sideways instead of overflowing.
+    """
+
+    def __init__(self, widget: QWidget, horizontal: bool, minimum_width: int = 0) -> None:
+        super().__init__()
+        self._horizontal = horizontal
+        self._minimum_width = minimum_width
+        self.setWidget(widget)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        if not horizontal:
+            self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def minimumSizeHint(self) -> QSize:
+        if self._horizontal:
+            return QSize(min(self._minimum_width, self.widget().minimumSizeHint().width()), 120)
+        width = self.widget().minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+        return QSize(width, 120)
+
+    def content_width(self) -> int:
+        """The width at which the contents need no scrolling."""
+        extra = 0 if self._horizontal else self.verticalScrollBar().sizeHint().width()
+        return self.widget().minimumSizeHint().width() + extra
+
+
+def records_to_series(records: list[dict[str, Any]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Logged records -> steps and one array per numeric key (NaN where a record lacks the key)."""
+    rows = [r for r in records if isinstance(r.get("step"), (int, float))]
+    steps = np.array([r["step"] for r in rows], np.float64)
+    names: dict[str, None] = {}
+    for r in rows:
+        for key, value in r.items():
+            if key not in NOT_PLOTTED and isinstance(value, (int, float)) and not isinstance(value, bool):
+                names[key] = None
+    series = {}
+    for name in names:
+        values = [r.get(name) for r in rows]
+        series[name] = np.array([v if isinstance(v, (int, float)) else np.nan for v in values], np.float64)
+    return steps, series
+
+
+@dataclass
+class RunHistory:
+    """What a reopened run shows: its curves, its sample snapshots and its newest model (if any)."""
+
+    path: str
+    steps: np.ndarray
+    series: dict[str, np.ndarray]
+    snapshots: list[tuple[int, list[Any], list[int]]] = field(default_factory=list)
+    model: Any = None
+    notes: list[str] = field(default_factory=list)
+
+
+def load_run_history(path: str, max_snapshots: int = MAX_HISTORY_SNAPSHOTS) -> RunHistory:
+    """Reads metrics, decodes sample snapshots and loads the newest model; runs on a worker thread."""
+    import torch
+
+    from studio.core.checkpoints import CheckpointError
+    from studio.core.domain import ModelContext, Preset
+    from studio.core.model import load_model
+    from studio.core.runs import RunDir
+
+    run = RunDir.open(path)
+    steps, series = records_to_series(run.read_metrics())
+    history = RunHistory(path, steps, series)
+    try:
+        history.model = load_model(path, device="auto")
+    except (CheckpointError, OSError, ValueError, RuntimeError) as exc:
+        history.notes.append(str(exc))
+    samples = run.list_samples()
+    if len(samples) > max_snapshots:
+        keep = np.unique(np.linspace(0, len(samples) - 1, max_snapshots).round().astype(int))
+        samples = [samples[i] for i in keep]
+    if history.model is not None:
+        domain, ctx = history.model.domain, history.model.context()
+    else:
+        config = run.read_config()
+        domain = get_domain(config["domain"])
+        ctx = ModelContext(Preset.from_dict(config["preset"]), config["corpus"]["meta"], torch.device("cpu"))
+    for step, sample_path in samples:
+        try:
+            outputs, seeds = RunDir.load_samples(sample_path)
+            with torch.no_grad():
+                artifacts = domain.decode(torch.from_numpy(outputs).to(ctx.device), ctx)
+        except Exception as exc:  # a damaged or undecodable snapshot is left out, the rest still shows
+            history.notes.append(f"{sample_path.name}: cannot be shown ({exc})")
+            continue
+        history.snapshots.append((step, artifacts, seeds))
+    return history
+
+
+class DomainTab(QWidget):
+    """Dataset + training | gallery + plots | explorer, for one domain."""
+
+    statusMessage = Signal(str, int)  # text, milliseconds (0: until replaced)
+    deviceDescribed = Signal(str)
+    settingsChanged = Signal()
+
+    def __init__(self, domain_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.domain_name = domain_name
+        self.domain = get_domain(domain_name)
+        self.view = view_or_none(domain_name)
+        self.model: Any = None
+        self._model_generation = 0
+        self._loading_model = False
+        self._reload_pending = False
+        self._demo_checked = False
+        self._shutting_down = False
+        self._last_seeds: list[int] = []
+        self.last_export: Path | None = None
+        self.last_error: str | None = None
+
+        self.dataset = DatasetPanel(domain_name)
+        self.training = TrainingPanel(domain_name)
+        self.gallery = Gallery()
+        self.plots = LivePlots(panels=PLOT_PANELS, labels=PLOT_LABELS)
+        self.explorer = Explorer()
+        if self.view is not None:
+            self.gallery.set_view(self.view)
+            self.explorer.set_view(self.view)
+        self.export_grid_button = QPushButton("Export grid…")
+        self.export_grid_button.setToolTip("Save the samples on screen as one file")
+        self.export_grid_button.setEnabled(False)
+        self.export_grid_button.clicked.connect(self.export_grid)
+        self._side = QVBoxLayout()
+
+        self._build_layout()
+        self._connect()
+        self.dataset.set_import_options(self.training.current_preset().import_options)
+        install_extras(self)
+
+    # ----------------------------------------------------------------- layout
+    def _build_layout(self) -> None:
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 4, 0)
+        left_layout.addWidget(self.dataset)
+        left_layout.addWidget(self.training, 1)
+        left_layout.addLayout(self._side)
+        self._left_layout = left_layout
+        self._left = _Scroll(left, horizontal=False)
+
+        gallery_box = QWidget()
+        gallery_layout = QVBoxLayout(gallery_box)
+        gallery_layout.setContentsMargins(0, 0, 0, 0)
+        gallery_layout.setSpacing(0)
+        head = QHBoxLayout()
+        head.setContentsMargins(8, 4, 8, 0)
+        title = QLabel("Samples")
+        title.setObjectName("sectionLabel")
+        head.addWidget(title)
+        head.addStretch(1)
+        head.addWidget(self.export_grid_button)
+        gallery_layout.addLayout(head)
+        gallery_layout.addWidget(self.gallery, 1)
+
+        self.centre = QSplitter(Qt.Orientation.Vertical)
+        self.centre.addWidget(_Scroll(gallery_box, horizontal=True, minimum_width=MIN_CENTRE_WIDTH))
+        self.centre.addWidget(self.plots)
+        self.centre.setSizes([480, 380])
+        self.centre.setChildrenCollapsible(False)
+        self._right = _Scroll(self.explorer, horizontal=True, minimum_width=MIN_EXPLORER_WIDTH)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self._left)
+        self.splitter.addWidget(self.centre)
+        self.splitter.addWidget(self._right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self._sizes_restored = False
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.splitter)
+
+    def _initial_sizes(self) -> None:
+        """Left column at its natural width, the explorer as wide as it likes (within reason), the rest centre."""
+        total = self.splitter.width() - 2 * self.splitter.handleWidth()
+        left = self._left.content_width()
+        right = min(self._right.content_width(), int(total * EXPLORER_SHARE))
+        self.splitter.setSizes([left, max(MIN_CENTRE_WIDTH, total - left - right), right])
+
+    def add_side_widget(self, widget: QWidget) -> None:
+        """Room under the training panel for a domain's extra controls."""
+        self._side.addWidget(widget)
+
+    def _connect(self) -> None:
+        self.dataset.corpusReady.connect(self._on_corpus)
+        self.dataset.importStarted.connect(lambda folder: self.training.set_data_folder(None, 0))
+        self.dataset.demoRequested.connect(self.prepare_demo)
+        self.training.presetChanged.connect(self._on_preset)
+        self.training.runStarted.connect(self._on_run_started)
+        self.training.runOpened.connect(self.open_run_history)
+        self.training.log.connect(self._on_log)
+        self.training.samples.connect(self._on_samples)
+        self.training.metrics.connect(self._on_metrics)
+        self.training.checkpoint.connect(lambda payload: self.reload_model())
+        self.training.finished.connect(self._on_finished)
+        self.gallery.sendToExplorer.connect(lambda seed, corner: self.explorer.set_corner_seed(corner, seed))
+        self.gallery.exportRequested.connect(self.export_seed)
+        self.explorer.exportCurrent.connect(self.export_current)
+        self.explorer.exportWalk.connect(self.export_walk)
+        self.explorer.renderFailed.connect(lambda text: self.statusMessage.emit(text, 5000))
+
+    # ----------------------------------------------------------------- state for the settings file
+    def state(self) -> dict[str, Any]:
+        return {
+            "folder": self.dataset.folder() or "",
+            "run": self.training.run_dir() or "",
+            "preset": self.training.preset_name(),
+            "splitter": self.splitter.saveState(),
+            "centre": self.centre.saveState(),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Reopens what the last session had: preset, folder (imported again) and run (history shown)."""
+        if state.get("preset"):
+            self.training.set_preset(str(state["preset"]))
+        for key, splitter in (("splitter", self.splitter), ("centre", self.centre)):
+            if state.get(key):
+                self._sizes_restored = splitter.restoreState(state[key]) or self._sizes_restored
+        folder = str(state.get("folder") or "")
+        if folder and Path(folder).is_dir():
+            self.dataset.open_folder(folder)
+        run = str(state.get("run") or "")
+        if run and is_run(run):
+            self.training.open_run(run)
+
+    # ----------------------------------------------------------------- demo data
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not self._sizes_restored:
+            self._sizes_restored = True
+            self._initial_sizes()
+        if not self._demo_checked:
+            self._demo_checked = True
+            QTimer.singleShot(DEMO_DELAY_MS, self._offer_demo)
+
+    def _offer_demo(self) -> None:
+        if not self._shutting_down and self.dataset.folder() is None:
+            self.prepare_demo()
+
+    def demo_folder(self) -> Path:
+        return default_runs_root().parent / "demo" / self.domain_name
+
+    def prepare_demo(self) -> None:
+        """Writes the built-in demo data (once, on a worker) and opens it, so Start works at once."""
+        target = self.demo_folder()
+        self.dataset.summary_label.setText("Preparing the demo data…")
+        run_in_background(lambda: str(self.domain.demo_corpus_folder(target)), self._on_demo_ready,
+                          lambda text: self._show_error("Demo data", f"Could not write the demo data in {target}: {text}"),
+                          name=f"demo-{self.domain_name}", owner=self)
+
+    def _on_demo_ready(self, folder: str) -> None:
+        if self._shutting_down:
+            return
+        chosen = self.dataset.folder()
+        if chosen is None or chosen == folder or chosen == str(self.demo_folder()):
+            self.dataset.open_folder(folder)
+
+    # ----------------------------------------------------------------- training signals
+    def _on_corpus(self, corpus: Any, folder: str) -> None:
+        self.training.set_data_folder(folder, corpus.report.items)
+        # the skipped-files table shares spare height with the messages only when it has rows
+        self._left_layout.setStretchFactor(self.dataset, 1 if corpus.report.skipped else 0)
+        self.settingsChanged.emit()
+
+    def _on_preset(self, name: str) -> None:
+        self.dataset.set_import_options(self.domain.presets[name].import_options)
+        self.settingsChanged.emit()
+
+    def _on_run_started(self, payload: dict) -> None:
+        self.deviceDescribed.emit(payload["device"])
+        if payload["step"] == 0:
+            self.plots.clear()
+            self.gallery.clear()
+            self.export_grid_button.setEnabled(False)
+        self.statusMessage.emit(f"Training {Path(payload['run']).name} on {payload['device']}", 5000)
+        self.settingsChanged.emit()
+
+    def _on_log(self, records: list) -> None:
+        steps, series = records_to_series(records)
+        if len(steps):
+            self.plots.add_points(steps, series)
+
+    def _on_metrics(self, payload: dict) -> None:
+        values = {k: np.array([float(v)]) for k, v in payload["values"].items()}
+        self.plots.add_points(np.array([float(payload["step"])]), values)
+
+    def _on_samples(self, payload: dict) -> None:
+        self._last_seeds = list(payload["seeds"])
+        self.gallery.add_snapshot(payload["step"], payload["artifacts"], payload["seeds"])
+        self.export_grid_button.setEnabled(True)
+
+    def _on_finished(self, payload: dict) -> None:
+        status = payload.get("status")
+        if status == "failed":
+            self.statusMessage.emit(f"Training failed: {self.training.last_error() or 'see the messages'}", 0)
+        else:
+            self.statusMessage.emit(f"Training {status} at step {payload.get('step', 0):,}", 8000)
+        self.settingsChanged.emit()
+
+    # ----------------------------------------------------------------- models and history
+    def reload_model(self) -> None:
+        """Loads the run's newest checkpoint on a worker; the explorer switches to it when ready."""
+        run = self.training.run_dir()
+        if not run:
+            return
+        if self._loading_model:
+            self._reload_pending = True  # checkpoints come faster than loads: load the newest once, later
+            return
+        self._loading_model = True
+        self._model_generation += 1
+        generation = self._model_generation
+
+        def load() -> Any:
+            from studio.core.model import load_model
+
+            return load_model(run, device="auto")
+
+        def failed(text: str) -> None:
+            self._model_loaded()
+            self.statusMessage.emit(f"Could not load the model: {text}", 8000)
+
+        def loaded(model: Any) -> None:
+            self._use_model(model, generation)
+            self._model_loaded()
+
+        run_in_background(load, loaded, failed, name=f"model-{self.domain_name}", owner=self)
+
+    def _model_loaded(self) -> None:
+        self._loading_model = False
+        if self._reload_pending and not self._shutting_down:
+            self._reload_pending = False
+            self.reload_model()
+
+    def _use_model(self, model: Any, generation: int) -> None:
+        if generation != self._model_generation or self._shutting_down:
+            return
+        self.model = model
+        self.explorer.set_renderer(lambda z, options: model.render(z, options), model.preset.z_dim)
+
+    def open_run_history(self, path: str) -> None:
+        """Shows a reopened run: curves, sample snapshots (decoded on a worker) and its model."""
+        self._model_generation += 1
+        generation = self._model_generation
+        self.statusMessage.emit(f"Opening {Path(path).name}…", 0)
+        run_in_background(lambda: load_run_history(path), lambda h: self._show_history(h, generation),
+                          lambda text: self._show_error("Open run", f"Could not open {path}: {text}"),
+                          name=f"history-{self.domain_name}", owner=self)
+
+    def _show_history(self, history: RunHistory, generation: int) -> None:
+        if generation != self._model_generation or self._shutting_down:
+            return
+        self.plots.clear()
+        if len(history.steps):
+            self.plots.load_history(history.steps, history.series)
+        self.gallery.clear()
+        for step, artifacts, seeds in history.snapshots:
+            self.gallery.add_snapshot(step, artifacts, seeds)
+            self._last_seeds = list(seeds)
+        self.export_grid_button.setEnabled(bool(history.snapshots))
+        for note in history.notes:
+            self.training.add_message(note)
+        if history.model is not None:
+            self._use_model(history.model, generation)
+        self.statusMessage.emit(f"Opened {Path(history.path).name}", 5000)
+
+    # ----------------------------------------------------------------- exports
+    def exports_folder(self) -> Path:
+        run = self.training.run_dir()
+        folder = Path(run) / "exports" if run else default_runs_root() / self.domain_name / "exports"
+        return folder
+
+    def ask_save_path(self, title: str, name: str, suffix: str) -> Path | None:
+        """The save dialog, starting in the run's exports folder; the suffix is added when left out."""
+        folder = self.exports_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        chosen, _ = QFileDialog.getSaveFileName(self, title, str(folder / f"{name}{suffix}"),
+                                                f"{suffix.lstrip('.').upper()} files (*{suffix});;All files (*)")
+        if not chosen:
+            return None
+        path = Path(chosen)
+        return path if path.suffix else path.with_suffix(suffix)
+
+    def export_info(self, seed: int | None = None, latent: Any = None, **extra: Any) -> dict[str, Any]:
+        """What the export carries: the model's description, or the run's while no model is loaded yet."""
+        if self.model is not None:
+            return self.model.info(seed=seed, latent=latent, **extra)
+        info: dict[str, Any] = {"domain": self.domain_name, "run": self.training.run_dir(),
+                                "step": self.gallery.current_step()}
+        if seed is not None:
+            info["seed"] = int(seed)
+        if latent is not None:
+            info["latent"] = [round(float(v), 6) for v in np.asarray(latent).ravel()]
+        info.update(extra)
+        return info
+
+    def export_seed(self, seed: int, artifact: Any) -> None:
+        """A gallery sample, saved with its seed and latent."""
+        z_dim = self.model.z_dim if self.model is not None else self.training.current_preset().z_dim
+        path = self.ask_save_path("Export sample", f"{self.domain_name}-seed{seed}", self.domain.artifact_suffix)
+        if path is not None:
+            info = self.export_info(seed=seed, latent=seed_to_z(seed, z_dim), step=self.gallery.current_step())
+            self._write(path, lambda: self.domain.save_artifact(artifact, path, info))
+
+    def export_current(self, artifact: Any, info: dict) -> None:
+        """The explorer's artifact, with its anchors, blend position and latent."""
+        seed = info.get("seed")
+        name = f"{self.domain_name}-seed{seed}" if seed is not None else f"{self.domain_name}-blend"
+        path = self.ask_save_path("Export explorer result", name, self.domain.artifact_suffix)
+        if path is not None:
+            extra = {k: v for k, v in info.items() if k not in ("seed", "latent")}
+            full = self.export_info(seed=seed, latent=info.get("latent"), **extra)
+            self._write(path, lambda: self.domain.save_artifact(artifact, path, full))
+
+    def export_walk(self, latents: Any, info: dict) -> None:
+        """Renders the walk's latents with the model on a worker, then saves it."""
+        model = self.model
+        if model is None:
+            self._show_error("Export walk", "There is no trained model to render the walk with yet")
+            return
+        path = self.ask_save_path("Export walk", f"{self.domain_name}-walk", self.domain.walk_suffix)
+        if path is None:
+            return
+        extra = {k: v for k, v in info.items() if k not in ("seed", "latent")}
+        full = model.info(**extra)
+        options = dict(info.get("options") or {})
+        self.statusMessage.emit(f"Rendering {len(latents)} frames…", 0)
+
+        def render_and_save() -> Path:
+            artifacts = model.render(np.asarray(latents, np.float32), options)
+            return self.domain.save_walk(artifacts, path, full)
+
+        run_in_background(render_and_save, self._exported,
+                          lambda text: self._show_error("Export failed", f"Could not write {path}:\n{text}"),
+                          name=f"walk-{self.domain_name}", owner=self)
+
+    def export_grid(self) -> None:
+        """The gallery's snapshot on screen as one file."""
+        artifacts = self.gallery.current_artifacts()
+        if not artifacts:
+            return
+        step = self.gallery.current_step()
+        path = self.ask_save_path("Export grid", f"{self.domain_name}-grid-step{step}", self.domain.artifact_suffix)
+        if path is not None:
+            info = self.export_info(step=step, seeds=list(self._last_seeds))
+            self._write(path, lambda: self.domain.save_grid(artifacts, path, info))
+
+    def _write(self, path: Path, save: Callable[[], Any]) -> None:
+        try:
+            written = save()
+        except Exception as exc:  # a full disk or a bad name is shown, never a crash
+            self._show_error("Export failed", f"Could not write {path}:\n{readable_error(exc)}")
+            return
+        self._exported(written or path)
+
+    def _exported(self, path: Any) -> None:
+        self.last_export = Path(path)
+        self.statusMessage.emit(f"Saved {path}", 10_000)
+
+    def _show_error(self, title: str, text: str) -> None:
+        self.last_error = text
+        self.statusMessage.emit(text.replace("\n", " "), 10_000)
+        if self._shutting_down:
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # ----------------------------------------------------------------- shutdown
+    def is_training(self) -> bool:
+        return self.training.is_training()
+
+    def shutdown(self) -> None:
+        """Stops training with a checkpoint, cancels an import and ends the render thread."""
+        self._shutting_down = True
+        self.training.stop_and_wait()
+        self.dataset.shutdown()
+        self.explorer.shutdown()

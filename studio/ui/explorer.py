@@ -1,0 +1,689 @@
+"""The latent explorer: drag over a 2-D pad whose corners hold four anchors and see the blend live.
+
+As in StyleGAN3's visualizer, the latent under the mouse is the bilinear
+(slerp) blend of the four corner latents, pulled toward the mean by the
+truncation ψ; renders go through a :class:`RenderThread` that only ever
+renders the newest position. Corner anchors are seeds (so any sample in the
+gallery can be sent to a corner) or latents given directly (an encoded line
+of text, a projected picture).
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (QCloseEvent, QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen,
+                           QPixmap, QRadialGradient, QResizeEvent)
+from PySide6.QtWidgets import (QBoxLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QSpinBox,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from studio.core.latent import bilinear, seed_to_z, truncate, walk
+from studio.ui.views import ArtifactView
+from studio.workers.render_thread import Renderer, RenderThread
+
+TOP_LEFT, TOP_RIGHT, BOTTOM_LEFT, BOTTOM_RIGHT = range(4)
+CORNER_NAMES = ["top-left", "top-right", "bottom-left", "bottom-right"]
+CORNER_ARROWS = ["↖", "↗", "↙", "↘"]
+CORNER_COLOURS = [QColor("#4c9bff"), QColor("#ff8a4c"), QColor("#3fcf8e"), QColor("#c77dff")]
+MAX_SEED = 2**31 - 1
+CORNER_THUMB_PX = 128
+WALK_ORDER = [TOP_LEFT, TOP_RIGHT, BOTTOM_RIGHT, BOTTOM_LEFT, TOP_LEFT]
+
+
+@dataclass
+class _Corner:
+    seed: int
+    z: np.ndarray
+    label: str | None = None  # set when the anchor is a latent given directly, not a seed
+
+
+class LatentPad(QWidget):
+    """A square pad with a crosshair at (u, v) ∈ [0, 1]²; corners show their anchors' thumbnails."""
+
+    moved = Signal(float, float)
+    released = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._u, self._v = 0.5, 0.5
+        self._thumbs: list[QPixmap | None] = [None] * 4
+        self._labels = [""] * 4
+        self._dragging = False
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(220, 220)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setToolTip("Drag to blend the four corner anchors; arrow keys nudge (Shift: larger steps)")
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, 360)
+
+    def position(self) -> tuple[float, float]:
+        return self._u, self._v
+
+    def set_position(self, u: float, v: float) -> None:
+        self._u, self._v = float(np.clip(u, 0, 1)), float(np.clip(v, 0, 1))
+        self.update()
+
+    def set_corner_label(self, corner: int, label: str) -> None:
+        self._labels[corner] = label
+        self.update()
+
+    def set_corner_thumb(self, corner: int, thumb: QPixmap | None) -> None:
+        self._thumbs[corner] = thumb
+        self.update()
+
+    def pad_rect(self) -> QRectF:
+        """The square drawing area, centred in the widget."""
+        side = min(self.width(), self.height()) - 2
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def point_at(self, u: float, v: float) -> QPointF:
+        r = self.pad_rect()
+        return QPointF(r.left() + u * r.width(), r.top() + v * r.height())
+
+    # ---------------------------------------------------------------- input
+    def _move_to(self, pos: QPointF) -> None:
+        r = self.pad_rect()
+        self.set_position((pos.x() - r.left()) / r.width(), (pos.y() - r.top()) / r.height())
+        self.moved.emit(self._u, self._v)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._dragging = True
+            self._move_to(event.position())
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._dragging:
+            self._move_to(event.position())
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._dragging:
+            self._dragging = False
+            self._move_to(event.position())
+            self.released.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        step = 0.1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.01
+        moves = {Qt.Key.Key_Left: (-step, 0), Qt.Key.Key_Right: (step, 0),
+                 Qt.Key.Key_Up: (0, -step), Qt.Key.Key_Down: (0, step)}
+        delta = moves.get(Qt.Key(event.key()))
+        if delta is None:
+            super().keyPressEvent(event)
+            return
+        self.set_position(self._u + delta[0], self._v + delta[1])
+        self.moved.emit(self._u, self._v)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        arrows = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down)
+        if event.key() in arrows and not event.isAutoRepeat():
+            self.released.emit()
+        super().keyReleaseEvent(event)
+
+    # ---------------------------------------------------------------- drawing
+    def paintEvent(self, event: QPaintEvent) -> None:
+        pal = self.palette()
+        r = self.pad_rect()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.setPen(QPen(pal.color(QPalette.ColorRole.Mid), 1))
+        p.setBrush(pal.color(QPalette.ColorRole.Base))
+        p.drawRoundedRect(r, 10, 10)
+        self._paint_tints(p, r)
+        self._paint_grid(p, r, pal)
+        for corner in range(4):
+            self._paint_corner(p, r, corner, pal)
+        self._paint_crosshair(p, r, pal)
+        if self.hasFocus():
+            p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 1.5))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(r.adjusted(1, 1, -1, -1), 9, 9)
+        p.end()
+
+    def _paint_tints(self, p: QPainter, r: QRectF) -> None:
+        """Each corner's colour fades toward the centre: a hint of whose anchor dominates where."""
+        p.setPen(Qt.PenStyle.NoPen)
+        for corner, colour in enumerate(CORNER_COLOURS):
+            centre = QPointF(r.left() + (corner % 2) * r.width(), r.top() + (corner // 2) * r.height())
+            grad = QRadialGradient(centre, r.width() * 0.85)
+            inner, outer = QColor(colour), QColor(colour)
+            inner.setAlpha(46)
+            outer.setAlpha(0)
+            grad.setColorAt(0, inner)
+            grad.setColorAt(1, outer)
+            p.setBrush(grad)
+            p.drawRoundedRect(r, 10, 10)
+
+    def _paint_grid(self, p: QPainter, r: QRectF, pal: QPalette) -> None:
+        colour = pal.color(QPalette.ColorRole.Text)
+        for i in range(1, 10):
+            colour.setAlpha(38 if i == 5 else 16)
+            p.setPen(QPen(colour, 1))
+            x = r.left() + r.width() * i / 10
+            y = r.top() + r.height() * i / 10
+            p.drawLine(QPointF(x, r.top() + 1), QPointF(x, r.bottom() - 1))
+            p.drawLine(QPointF(r.left() + 1, y), QPointF(r.right() - 1, y))
+
+    def _paint_corner(self, p: QPainter, r: QRectF, corner: int, pal: QPalette) -> None:
+        side = max(36.0, r.width() * 0.22)
+        inset = 8.0
+        right, bottom = corner % 2, corner // 2
+        box = QRectF(r.right() - inset - side if right else r.left() + inset,
+                     r.bottom() - inset - side if bottom else r.top() + inset, side, side)
+        thumb = self._thumbs[corner]
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(pal.color(QPalette.ColorRole.Window))
+        p.drawRoundedRect(box, 6, 6)
+        if thumb is not None and not thumb.isNull():
+            scaled = thumb.size().scaled(box.size().toSize(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRectF(0, 0, scaled.width(), scaled.height())
+            target.moveCenter(box.center())
+            p.drawPixmap(target, thumb, QRectF(thumb.rect()))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(CORNER_COLOURS[corner], 2))
+        p.drawRoundedRect(box, 6, 6)
+        label = self._labels[corner]
+        if label:
+            metrics = p.fontMetrics()
+            text = metrics.elidedText(label, Qt.TextElideMode.ElideRight, int(side * 1.6))
+            height = metrics.height() + 4
+            width = metrics.horizontalAdvance(text) + 10
+            tag = QRectF(box.right() - width if right else box.left(),
+                         box.top() - height - 3 if bottom else box.bottom() + 3, width, height)
+            p.setPen(Qt.PenStyle.NoPen)
+            background = QColor(pal.color(QPalette.ColorRole.Window))
+            background.setAlpha(210)
+            p.setBrush(background)
+            p.drawRoundedRect(tag, 4, 4)
+            p.setPen(pal.color(QPalette.ColorRole.Text))
+            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_crosshair(self, p: QPainter, r: QRectF, pal: QPalette) -> None:
+        c = self.point_at(self._u, self._v)
+        accent = QColor(pal.color(QPalette.ColorRole.Highlight))
+        accent.setAlpha(120)
+        p.setPen(QPen(accent, 1, Qt.PenStyle.DashLine))
+        p.drawLine(QPointF(c.x(), r.top() + 2), QPointF(c.x(), r.bottom() - 2))
+        p.drawLine(QPointF(r.left() + 2, c.y()), QPointF(r.right() - 2, c.y()))
+        accent.setAlpha(255)
+        p.setPen(QPen(QColor(255, 255, 255, 230), 2))
+        p.setBrush(accent)
+        p.drawEllipse(c, 7, 7)
+
+
+class _PadPanel(QWidget):
+    """The pad with its corner seed boxes right above and below it, whatever the shape of the space."""
+
+    GAP = 6
+
+    def __init__(self, pad: LatentPad, boxes: list["_CornerBox"], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pad, self._boxes = pad, boxes
+        for child in (pad, *boxes):  # the pad first, so it comes first in the focus chain
+            child.setParent(self)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def _box_size(self) -> QSize:
+        hints = [b.minimumSizeHint().expandedTo(b.sizeHint()) for b in self._boxes]
+        return QSize(max(h.width() for h in hints), max(h.height() for h in hints))
+
+    def minimumSizeHint(self) -> QSize:
+        box = self._box_size()
+        pad = self._pad.minimumSize()
+        return QSize(max(pad.width(), 2 * box.width() + self.GAP), pad.height() + 2 * (box.height() + self.GAP))
+
+    def sizeHint(self) -> QSize:
+        box = self._box_size()
+        side = self._pad.sizeHint().width()
+        return QSize(max(side, 2 * box.width() + self.GAP), side + 2 * (box.height() + self.GAP))
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # a box grew (it shows a latent's name)
+            self.updateGeometry()
+            self._place()
+        return super().event(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._place()
+        super().resizeEvent(event)
+
+    def _place(self) -> None:
+        box = self._box_size()
+        rows = 2 * (box.height() + self.GAP)
+        side = max(1, min(self.width(), self.height() - rows))
+        row_width = min(self.width(), max(side, 2 * box.width() + self.GAP))
+        x = (self.width() - row_width) // 2
+        y = max(0, (self.height() - side - rows) // 2)
+        half = (row_width - self.GAP) // 2
+        pad_y = y + box.height() + self.GAP
+        bottom_y = pad_y + side + self.GAP
+        self._pad.setGeometry((self.width() - side) // 2, pad_y, side, side)
+        self._boxes[TOP_LEFT].setGeometry(x, y, half, box.height())
+        self._boxes[TOP_RIGHT].setGeometry(x + row_width - half, y, half, box.height())
+        self._boxes[BOTTOM_LEFT].setGeometry(x, bottom_y, half, box.height())
+        self._boxes[BOTTOM_RIGHT].setGeometry(x + row_width - half, bottom_y, half, box.height())
+
+
+class ArtifactPreview(QWidget):
+    """The large picture of the artifact under the mouse, redrawn at the widget's size."""
+
+    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._view: ArtifactView | None = None
+        self._artifact: Any = None
+        self._pixmap: QPixmap | None = None
+        self._placeholder = placeholder
+        self.setMinimumSize(220, 220)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, 360)
+
+    def set_view(self, view: ArtifactView | None) -> None:
+        self._view = view
+        self._refresh()
+
+    def set_artifact(self, artifact: Any) -> None:
+        self._artifact = artifact
+        self._refresh()
+        if self._view is not None and artifact is not None:
+            self.setToolTip(self._view.caption(artifact))
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder = text
+        self.update()
+
+    def _frame(self) -> QRectF:
+        """The square the preview is drawn in, centred in the widget."""
+        side = min(self.width(), self.height()) - 1
+        frame = QRectF(0, 0, side, side)
+        frame.moveCenter(QRectF(self.rect()).center())
+        return frame
+
+    def _side(self) -> int:
+        return max(16, int(self._frame().width()) - 20)
+
+    def _refresh(self) -> None:
+        has = self._view is not None and self._artifact is not None
+        self._pixmap = self._view.pixmap(self._artifact, self._side()) if has else None
+        self.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._refresh()
+        super().resizeEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        pal = self.palette()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        frame = self._frame()
+        p.setPen(QPen(pal.color(QPalette.ColorRole.Mid), 1))
+        p.setBrush(pal.color(QPalette.ColorRole.Base))
+        p.drawRoundedRect(frame, 10, 10)
+        if self._pixmap is None:
+            p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            p.drawText(frame.adjusted(16, 16, -16, -16),
+                       Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
+        else:
+            target = QRectF(0, 0, self._pixmap.width(), self._pixmap.height())
+            target.moveCenter(QRectF(self.rect()).center())
+            p.drawPixmap(target.topLeft(), self._pixmap)
+        p.end()
+
+
+class _CornerBox(QWidget):
+    """Seed spin box and dice button for one corner."""
+
+    seedChosen = Signal(int)
+
+    def __init__(self, corner: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.corner = corner
+        self.badge = QLabel(CORNER_ARROWS[corner])
+        colour = CORNER_COLOURS[corner].name()
+        self.badge.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        self.spin = QSpinBox()
+        self.spin.setRange(0, MAX_SEED)
+        self.spin.setPrefix("seed ")
+        self.spin.setKeyboardTracking(False)
+        self.spin.setAccelerated(True)
+        self.spin.setMinimumWidth(120)
+        self.spin.setToolTip(f"Seed of the {CORNER_NAMES[corner]} anchor (the same seed gives the same sample)")
+        self.spin.valueChanged.connect(self.seedChosen)
+        self.dice = QToolButton()
+        self.dice.setText("⚄")
+        self.dice.setToolTip(f"Random seed for the {CORNER_NAMES[corner]} anchor")
+        self.dice.clicked.connect(lambda: self.spin.setValue(random.randrange(MAX_SEED + 1)))
+        self.note = QLabel()
+        self.note.setVisible(False)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        widgets = [self.badge, self.spin, self.dice, self.note]
+        if corner % 2:  # right-hand corners read from the pad's edge inward
+            widgets.reverse()
+            layout.addStretch(1)
+        for w in widgets:
+            layout.addWidget(w)
+        if corner % 2 == 0:
+            layout.addStretch(1)
+
+    def show_seed(self, seed: int) -> None:
+        self.spin.blockSignals(True)
+        self.spin.setValue(seed)
+        self.spin.blockSignals(False)
+        self.note.setVisible(False)
+
+    def show_latent(self, label: str) -> None:
+        self.note.setText(f"«{label}»")
+        self.note.setToolTip(f"This corner holds a latent set directly ({label}); pick a seed to replace it")
+        self.note.setVisible(True)
+
+
+class Explorer(QWidget):
+    """Latent pad + corner seeds + ψ + large preview + export buttons.
+
+    The tab calls :meth:`set_renderer` when a model is loaded, connects
+    ``exportCurrent`` / ``exportWalk`` to its save dialogs, and may add its
+    own controls with :meth:`add_control`. Call :meth:`shutdown` on close.
+    """
+
+    exportCurrent = Signal(object, dict)
+    exportWalk = Signal(object, dict)
+    released = Signal(object)
+    previewChanged = Signal(object)
+    renderFailed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._z_dim = 0
+        self._corners = [_Corner(seed=i, z=np.zeros(0, np.float32)) for i in range(4)]
+        self._psi = 1.0
+        self._options: dict[str, Any] = {}
+        self._view: ArtifactView | None = None
+        self._artifact: Any = None
+        self._has_renderer = False
+        self._generation = 0
+        self._shown_generation = -1
+        self._corner_generation = 0
+        self._corners_dirty = True
+        self._last_ms: float | None = None
+        self._release_pending = False  # released() waits for the render of the position let go at
+
+        self._thread = RenderThread(parent=self)
+        self._thread.rendered.connect(self._on_rendered)
+        self._thread.failed.connect(self._on_failed)
+
+        self.pad = LatentPad()
+        self.pad.moved.connect(lambda u, v: self._request_render())
+        self.pad.released.connect(self._on_pad_released)
+        self.preview = ArtifactPreview("Train or open a model to explore its latent space")
+        self._boxes = [_CornerBox(i) for i in range(4)]
+        for box in self._boxes:
+            box.seedChosen.connect(lambda seed, c=box.corner: self.set_corner_seed(c, seed))
+            box.show_seed(self._corners[box.corner].seed)
+
+        self._psi_slider = QSlider(Qt.Orientation.Horizontal)
+        self._psi_slider.setRange(0, 150)
+        self._psi_slider.setValue(100)
+        self._psi_slider.setMinimumWidth(120)
+        self._psi_slider.setToolTip("Truncation ψ: below 1 pulls samples toward the average (safer, less varied); "
+                                    "above 1 exaggerates them")
+        self._psi_slider.valueChanged.connect(lambda value: self.set_psi(value / 100))
+        self._psi_label = QLabel("ψ 1.00")
+        self._psi_label.setMinimumWidth(self._psi_label.fontMetrics().horizontalAdvance("ψ 0.00") + 4)
+        self._status = QLabel()
+        self._status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._status.setToolTip("Blend position (u across, v down) and the last render time")
+
+        self._frames = QSpinBox()
+        self._frames.setRange(len(WALK_ORDER), 2000)
+        self._frames.setValue(60)
+        self._frames.setSuffix(" frames")
+        self._frames.setToolTip("Length of an exported walk around the four corners")
+        self._walk_button = QPushButton("Export walk…")
+        self._walk_button.setToolTip("Export a loop through the corners: top-left → top-right → bottom-right → "
+                                     "bottom-left → top-left")
+        self._walk_button.clicked.connect(self._export_walk)
+        self._current_button = QPushButton("Export current…")
+        self._current_button.setToolTip("Export the artifact under the crosshair, with its latent")
+        self._current_button.clicked.connect(self._export_current)
+
+        self._controls = QHBoxLayout()
+        self._controls.setContentsMargins(0, 0, 0, 0)
+        self._controls.setSpacing(8)
+        self._build_layout()
+        self._corners_changed()
+        self._update_buttons()
+
+    def _build_layout(self) -> None:
+        right = QVBoxLayout()
+        right.setSpacing(6)
+        right.addWidget(self.preview, 1)
+        right.addWidget(self._status, 0, Qt.AlignmentFlag.AlignHCenter)
+
+        self._top = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self._top.setSpacing(12)
+        self._top.addWidget(_PadPanel(self.pad, self._boxes), 1)
+        self._top.addLayout(right, 1)
+
+        knobs = QHBoxLayout()
+        knobs.setSpacing(8)
+        psi_title = QLabel("Truncation")
+        psi_title.setToolTip(self._psi_slider.toolTip())
+        knobs.addWidget(psi_title)
+        knobs.addWidget(self._psi_slider, 1)
+        knobs.addWidget(self._psi_label)
+        knobs.addSpacing(12)
+        knobs.addLayout(self._controls)
+        exports = QHBoxLayout()
+        exports.setSpacing(8)
+        exports.addStretch(1)
+        exports.addWidget(self._frames)
+        exports.addWidget(self._walk_button)
+        exports.addWidget(self._current_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(8)
+        layout.addLayout(self._top, 1)
+        layout.addLayout(knobs)
+        layout.addLayout(exports)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Pad and preview side by side in a wide space, one above the other in a tall one."""
+        vertical = self.height() > self.width() * 1.15
+        direction = QBoxLayout.Direction.TopToBottom if vertical else QBoxLayout.Direction.LeftToRight
+        if direction != self._top.direction():
+            self._top.setDirection(direction)
+            self.updateGeometry()  # the minimum size changed with the direction
+        super().resizeEvent(event)
+
+    # ---------------------------------------------------------------- public API
+    def set_renderer(self, renderer: Renderer | None, z_dim: int) -> None:
+        """Uses a new model (None: none loaded); corner seeds are kept and re-expanded to ``z_dim``."""
+        self._z_dim = int(z_dim)
+        for corner in self._corners:
+            if corner.label is None or corner.z.shape != (self._z_dim,):
+                corner.z = seed_to_z(corner.seed, self._z_dim)
+                corner.label = None
+        for box, corner in zip(self._boxes, self._corners):
+            if corner.label is None:
+                box.show_seed(corner.seed)
+        self._has_renderer = renderer is not None
+        self._thread.set_renderer(renderer)
+        self.preview.set_placeholder("Rendering…" if self._has_renderer
+                                     else "Train or open a model to explore its latent space")
+        self._corners_changed()
+
+    def set_view(self, view: ArtifactView) -> None:
+        self._view = view
+        self.preview.set_view(view)
+        self._corners_changed()
+
+    def set_corner_seed(self, corner: int, seed: int) -> None:
+        """Puts a seed's sample at a corner."""
+        seed = int(seed) & MAX_SEED
+        self._corners[corner] = _Corner(seed, seed_to_z(seed, self._z_dim))
+        self._boxes[corner].show_seed(seed)
+        self._corners_changed()
+
+    def take_seed(self, seed: int, corner: int) -> None:
+        """Slot for the gallery's ``sendToExplorer(seed, corner)`` (its arguments come in that order)."""
+        self.set_corner_seed(corner, seed)
+
+    def set_corner_latent(self, corner: int, z: np.ndarray, label: str) -> None:
+        """Puts a latent given directly at a corner (an encoded line, a projected picture)."""
+        z = np.asarray(z, np.float32).reshape(-1)
+        if self._z_dim and z.shape != (self._z_dim,):
+            raise ValueError(f"latent of size {z.size} for a model with z_dim {self._z_dim}")
+        self._corners[corner] = _Corner(self._corners[corner].seed, z.copy(), label)
+        self._boxes[corner].show_latent(label)
+        self._corners_changed()
+
+    def corner_seeds(self) -> list[int | None]:
+        return [c.seed if c.label is None else None for c in self._corners]
+
+    def set_position(self, u: float, v: float) -> None:
+        self.pad.set_position(u, v)
+        self._request_render()
+
+    def set_psi(self, psi: float) -> None:
+        self._psi = float(np.clip(psi, 0.0, 1.5))
+        self._psi_label.setText(f"ψ {self._psi:.2f}")
+        value = round(self._psi * 100)
+        if self._psi_slider.value() != value:
+            self._psi_slider.blockSignals(True)
+            self._psi_slider.setValue(value)
+            self._psi_slider.blockSignals(False)
+        self._corners_changed()
+
+    def set_options(self, options: dict[str, Any]) -> None:
+        """Merges decode options (threshold, temperature...) and re-renders."""
+        self._options.update(options)
+        self._corners_changed()
+
+    def options(self) -> dict[str, Any]:
+        return dict(self._options)
+
+    def add_control(self, widget: QWidget) -> None:
+        """Adds a domain's own control (play button, threshold slider...) to the bottom row."""
+        self._controls.addWidget(widget)
+
+    def current_latent(self) -> np.ndarray:
+        u, v = self.pad.position()
+        return truncate(bilinear([c.z for c in self._corners], u, v), self._psi)
+
+    def current_artifact(self) -> Any:
+        return self._artifact
+
+    def current_info(self) -> dict[str, Any]:
+        """What an export records: anchors, blend position, ψ, options and the latent itself."""
+        u, v = self.pad.position()
+        seeds = self.corner_seeds()
+        at_corner = {(0.0, 0.0): TOP_LEFT, (1.0, 0.0): TOP_RIGHT, (0.0, 1.0): BOTTOM_LEFT, (1.0, 1.0): BOTTOM_RIGHT}
+        corner = at_corner.get((u, v))
+        return {
+            "seed": seeds[corner] if corner is not None and self._psi == 1.0 else None,
+            "seeds": seeds,
+            "corner_labels": [c.label for c in self._corners],
+            "u": u,
+            "v": v,
+            "psi": self._psi,
+            "options": dict(self._options),
+            "latent": [float(x) for x in self.current_latent()],
+        }
+
+    def walk_latents(self, frames: int) -> np.ndarray:
+        """The exported loop: top-left → top-right → bottom-right → bottom-left → top-left, truncated by ψ."""
+        anchors = [self._corners[i].z for i in WALK_ORDER]
+        return truncate(walk(anchors, frames), self._psi)
+
+    def render_stats(self) -> dict[str, int]:
+        return self._thread.stats()
+
+    def shutdown(self) -> None:
+        """Stops the render thread; call before the explorer is destroyed."""
+        self._thread.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    # ---------------------------------------------------------------- rendering
+    def _corners_changed(self) -> None:
+        self._corners_dirty = True
+        self._corner_generation = self._generation + 1
+        for i, corner in enumerate(self._corners):
+            self.pad.set_corner_label(i, corner.label or f"seed {corner.seed}")
+        self._request_render()
+
+    def _request_render(self) -> None:
+        self._update_status()
+        if not self._has_renderer or self._z_dim <= 0:
+            return
+        self._generation += 1
+        batch = [self.current_latent()]
+        if self._corners_dirty:
+            batch += [truncate(c.z, self._psi) for c in self._corners]
+        self._thread.request(np.stack(batch), dict(self._options), (self._generation, self._corners_dirty))
+
+    def _on_rendered(self, tag: Any, artifacts: list, ms: float) -> None:
+        generation, with_corners = tag
+        if generation <= self._shown_generation or not artifacts:
+            return
+        self._shown_generation = generation
+        if with_corners and len(artifacts) >= 5 and generation >= self._corner_generation:
+            self._corners_dirty = False
+            for i in range(4):
+                thumb = self._view.pixmap(artifacts[1 + i], CORNER_THUMB_PX) if self._view else None
+                self.pad.set_corner_thumb(i, thumb)
+        self._artifact = artifacts[0]
+        self.preview.set_artifact(self._artifact)
+        if self._release_pending and generation == self._generation:
+            self._release_pending = False
+            self.released.emit(self._artifact)
+        self._last_ms = ms
+        self._update_status()
+        self._update_buttons()
+        self.previewChanged.emit(self._artifact)
+
+    def _on_pad_released(self) -> None:
+        if self._has_renderer and self._shown_generation < self._generation:
+            self._release_pending = True
+        else:
+            self.released.emit(self._artifact)
+
+    def _on_failed(self, message: str) -> None:
+        self._status.setText(message)
+        self._status.setToolTip(message)
+        self.renderFailed.emit(message)
+
+    def _update_status(self) -> None:
+        u, v = self.pad.position()
+        text = f"u {u:.2f}   v {v:.2f}   ψ {self._psi:.2f}"
+        if not self._has_renderer:
+            text += "   ·   no model"
+        elif self._last_ms is not None:
+            text += f"   ·   {self._last_ms:.1f} ms"
+        self._status.setText(text)
+
+    def _update_buttons(self) -> None:
+        self._current_button.setEnabled(self._artifact is not None)
+        self._walk_button.setEnabled(self._has_renderer)
+        self._frames.setEnabled(self._has_renderer)
+
+    # ---------------------------------------------------------------- exports
+    def _export_current(self) -> None:
+        if self._artifact is not None:
+            self.exportCurrent.emit(self._artifact, self.current_info())
+
+    def _export_walk(self) -> None:
+        frames = self._frames.value()
+        info = self.current_info()
+        info.update({"walk": [CORNER_NAMES[i] for i in WALK_ORDER], "frames": frames})
+        self.exportWalk.emit(self.walk_latents(frames), info)

@@ -1,0 +1,384 @@
+"""The window and the generic domain tab, driven as a person would, on the tiny toy domain.
+
+Every test gets its own settings file and runs folder; the toy domain trains
+in milliseconds, so the whole file runs in well under a minute.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QPushButton
+
+from studio.core import checkpoints as ck
+from toy_domain import write_toy_folder
+
+ROOT = Path(__file__).resolve().parent.parent
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+def themed(qapp):
+    """The studio's theme for the screenshots, restored afterwards for other test files."""
+    from studio.app import apply_theme
+
+    style, sheet, palette = qapp.style().name(), qapp.styleSheet(), qapp.palette()
+    apply_theme(qapp)
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+
+
+@pytest.fixture
+def studio_env(tmp_path, monkeypatch, toy_domain, themed):
+    """Only the toy tab, drawn with the painting view; private settings and runs; a quieter preset."""
+    from studio import domains
+    from studio.ui import views
+
+    monkeypatch.setenv("GAN_STUDIO_SETTINGS", str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(domains, "DOMAIN_MODULES", {"toy": "toy_domain"})
+    monkeypatch.setitem(views.VIEW_MODULES, "toy", "studio.ui.views.painting")
+    tiny = toy_domain.presets["tiny"]
+    monkeypatch.setitem(toy_domain.presets, "tiny", dataclasses.replace(
+        tiny, sample_every=40, checkpoint_every=80, metrics_every=80, steps=200))
+    return tmp_path
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    folder = write_toy_folder(tmp_path / "data")
+    (folder / "notes.txt").write_text("not a toy file")
+    (folder / "broken.json").write_text("[1, 2")
+    return folder
+
+
+def _window(qtbot, size: tuple[int, int] | None = (1400, 900), domain: str = "toy"):
+    from studio.ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    if size:
+        window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    return window, window.domain_tabs[domain]
+
+
+def _close(window) -> None:
+    from studio.workers.background import wait_all
+
+    window.close()
+    assert wait_all(WAIT_MS)
+
+
+def _open(qtbot, tab, folder) -> None:
+    tab.dataset.open_folder(folder)
+    qtbot.waitUntil(lambda: tab.training.start_button.isEnabled(), timeout=WAIT_MS)
+
+
+def _checkpoint_steps(run: str | Path) -> list[int]:
+    return [step for step, _ in ck.list_checkpoints(Path(run) / "checkpoints")]
+
+
+def _button(widget, text: str) -> QPushButton:
+    return next(b for b in widget.findChildren(QPushButton) if b.text() == text)
+
+
+def _save_to(monkeypatch, path: Path) -> list[str]:
+    """Answers the next save dialogs with ``path``; returns the default names the dialogs offered."""
+    offered: list[str] = []
+
+    def fake(parent, title, default, filters):
+        offered.append(default)
+        return str(path), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake))
+    return offered
+
+
+def _shot(widget, folder: Path, name: str) -> Path:
+    path = folder / f"ui_app_{name}.png"
+    assert widget.grab().save(str(path))
+    return path
+
+
+def test_dataset_panel_reports_what_it_skipped(qtbot, studio_env, data_dir, screenshot_dir):
+    window, tab = _window(qtbot)
+    with qtbot.waitSignal(tab.dataset.corpusReady, timeout=WAIT_MS) as ready:
+        tab.dataset.open_folder(data_dir)
+    corpus, folder = ready.args
+    assert folder == str(data_dir) and corpus.report.items == 24
+    summary = tab.dataset.summary_label.text()
+    assert summary.startswith("24 of 26 files imported") and "2 skipped" in summary
+    table = tab.dataset.skipped
+    assert table.rowCount() == 2 and tab.dataset.skipped.isVisible()
+    names = {table.item(r, 0).text() for r in range(2)}
+    assert names == {"notes.txt", "broken.json"}
+    assert all(table.item(r, 0).toolTip().startswith(str(data_dir)) for r in range(2))
+    assert all("not a toy file" in table.item(r, 1).text() for r in range(2))
+    tab.dataset.copy_report()
+    copied = QGuiApplication.clipboard().text()
+    assert str(data_dir / "broken.json") in copied and "not a toy file" in copied
+    assert tab.dataset.thumbnails.count() == 24
+    assert tab.training.start_button.isEnabled()
+    qtbot.waitUntil(lambda: not tab.dataset.is_importing(), timeout=WAIT_MS)
+    qtbot.wait(50)
+    _shot(tab.dataset, screenshot_dir, "dataset_panel")
+    _close(window)
+
+
+def test_train_pause_resume_stop_explore_export_and_reopen(qtbot, studio_env, data_dir, monkeypatch,
+                                                          screenshot_dir):
+    window, tab = _window(qtbot)
+    _open(qtbot, tab, data_dir)
+    panel = tab.training
+    panel.steps_spin.setValue(1_000_000)
+    panel.start()
+    qtbot.waitUntil(lambda: "d_loss" in tab.plots.series_names(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.state() == "training", timeout=WAIT_MS)
+    panel.pause()
+    qtbot.waitUntil(lambda: panel.state() == "paused", timeout=WAIT_MS)
+    assert panel.resume_button.isEnabled() and not panel.pause_button.isEnabled()
+    panel.resume()
+    qtbot.waitUntil(lambda: panel.state() == "training", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: tab.gallery.snapshot_count() >= 1 and tab.model is not None, timeout=WAIT_MS)
+    assert "step" in panel.rate_label.text() or panel.progress.value() > 0
+    _shot(window, screenshot_dir, "main_window_training")
+    _shot(panel, screenshot_dir, "training_panel")
+    run = panel.run_dir()
+    assert run and Path(run).parent == studio_env / "runs" / "toy"
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.is_training(), timeout=WAIT_MS)
+    stopped_at = _checkpoint_steps(run)[-1]
+    steps, losses = tab.plots.series_data("d_loss")
+    assert len(steps) > 0 and np.isfinite(losses).all() and steps[-1] <= stopped_at
+    assert "stopped at step" in panel.messages_text()
+
+    # the explorer shows the newest model, and a drag changes the picture
+    tab.reload_model()
+    qtbot.waitUntil(lambda: tab.model is not None and tab.model.step == stopped_at, timeout=WAIT_MS)
+    explorer = tab.explorer
+    qtbot.waitUntil(lambda: explorer.current_artifact() is not None, timeout=WAIT_MS)
+    pad = explorer.pad
+    first = np.array(explorer.current_artifact())
+    rect = pad.pad_rect()
+    qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(int(rect.left() + 3), int(rect.top() + 3)))
+    qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(int(rect.right() - 3), int(rect.bottom() - 3)))
+    qtbot.waitUntil(lambda: not np.array_equal(np.array(explorer.current_artifact()), first), timeout=WAIT_MS)
+    assert pad.position()[0] > 0.9
+    _shot(explorer, screenshot_dir, "explorer")
+    _shot(tab.gallery, screenshot_dir, "gallery")
+    _shot(tab.plots, screenshot_dir, "plots")
+
+    tab.gallery.sendToExplorer.emit(42, 1)
+    assert explorer.corner_seeds()[1] == 42
+
+    # exports: the explorer's result, a gallery seed, the grid and a walk, each with its seed / latent
+    target = studio_env / "exports" / "current.json"
+    target.parent.mkdir()
+    offered = _save_to(monkeypatch, target)
+    _button(explorer, "Export current…").click()
+    saved = json.loads(target.read_text())
+    assert Path(offered[-1]).parent == Path(run) / "exports"
+    assert len(saved["latent"]) == 8 and saved["step"] == stopped_at and "pixels" in saved
+    assert tab.last_export == target
+    assert str(target) in window.statusBar().currentMessage()
+
+    tab.gallery.select_seed(3)
+    offered = _save_to(monkeypatch, studio_env / "exports" / "seed3")
+    _button(tab.gallery, "Export…").click()
+    assert Path(offered[-1]).name == "toy-seed3.json"
+    seed_file = json.loads((studio_env / "exports" / "seed3.json").read_text())
+    assert seed_file["seed"] == 3 and len(seed_file["latent"]) == 8
+
+    _save_to(monkeypatch, studio_env / "exports" / "grid.json")
+    tab.export_grid_button.click()
+    assert len(json.loads((studio_env / "exports" / "grid.json").read_text())["images"]) == 16
+
+    walk = studio_env / "exports" / "walk.json"
+    _save_to(monkeypatch, walk)
+    explorer._frames.setValue(12)
+    _button(explorer, "Export walk…").click()
+    qtbot.waitUntil(walk.exists, timeout=WAIT_MS)
+    assert len(json.loads(walk.read_text())["images"]) == 12
+
+    # a failed export is reported, not raised
+    _save_to(monkeypatch, studio_env / "no such folder" / "x.json")
+    _button(explorer, "Export current…").click()
+    assert "no such folder" in tab.last_error
+    _close(window)
+
+    # a fresh window reopens the run: curves and samples come back; "Continue run" trains on
+    window, tab = _window(qtbot)
+    assert tab.training.run_dir() == run
+    qtbot.waitUntil(lambda: tab.gallery.snapshot_count() >= 1 and tab.model is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "d_loss" in tab.plots.series_names(), timeout=WAIT_MS)
+    history_steps, _ = tab.plots.series_data("d_loss")
+    assert history_steps[-1] >= steps[-1] - 1
+    _shot(window, screenshot_dir, "main_window_reopened")
+    tab.training.steps_spin.setValue(40)
+    tab.training.continue_run()
+    qtbot.waitUntil(lambda: not tab.training.is_training() and tab.training.state() == "idle", timeout=WAIT_MS)
+    assert _checkpoint_steps(run)[-1] == stopped_at + 40
+    assert "finished at step" in tab.training.messages_text()
+    _close(window)
+
+
+def test_closing_during_training_stops_with_a_checkpoint_and_remembers(qtbot, studio_env, data_dir):
+    window, tab = _window(qtbot)
+    _open(qtbot, tab, data_dir)
+    tab.training.steps_spin.setValue(1_000_000)
+    tab.training.start()
+    qtbot.waitUntil(lambda: "d_loss" in tab.plots.series_names(), timeout=WAIT_MS)
+    run = tab.training.run_dir()
+    thread = tab.training._thread
+    window.resize(1300, 700)
+    _close(window)
+    assert thread.isFinished() and not tab.training.is_training()
+    steps = _checkpoint_steps(run)
+    assert steps and steps[-1] > 0
+
+    settings = Path(os.environ["GAN_STUDIO_SETTINGS"]).read_text()
+    assert "geometry" in settings and str(data_dir) in settings and Path(run).name in settings
+
+    window, tab = _window(qtbot, size=None)
+    assert tab.dataset.folder() == str(data_dir)
+    assert tab.training.run_dir() == run and tab.training.preset_name() == "tiny"
+    assert window.height() == 700  # the offscreen screen is 800 px wide, so only the height can come back as is
+    _close(window)
+
+
+def test_every_tab_gets_its_own_folder_and_preset_back(qtbot, studio_env, tmp_path, monkeypatch):
+    from studio import domains
+
+    monkeypatch.setitem(domains.DOMAIN_MODULES, "toy2", "toy_domain")
+    folders = {name: str(write_toy_folder(tmp_path / f"data-{name}")) for name in ("toy", "toy2")}
+    window, _ = _window(qtbot)
+    for name, folder in folders.items():
+        _open(qtbot, window.domain_tabs[name], folder)
+    _close(window)
+    window, _ = _window(qtbot)
+    for name, folder in folders.items():
+        assert window.domain_tabs[name].dataset.folder() == folder
+        assert window.domain_tabs[name].training.preset_name() == "tiny"
+    _close(window)
+
+
+def test_a_domain_can_add_its_own_controls(qtbot, studio_env, monkeypatch):
+    from PySide6.QtWidgets import QCheckBox
+
+    from studio.ui import extras
+
+    def add_toggle(tab):
+        box = QCheckBox("Loud bars")
+        box.toggled.connect(lambda on: tab.explorer.set_options({"loud": on}))
+        tab.explorer.add_control(box)
+
+    monkeypatch.setitem(extras.EXTRAS, "toy", add_toggle)
+    window, tab = _window(qtbot)
+    box = next(b for b in tab.explorer.findChildren(QCheckBox) if b.text() == "Loud bars")
+    box.setChecked(True)
+    assert tab.explorer.options()["loud"] is True
+    _close(window)
+
+
+def test_first_launch_offers_the_demo_and_drops_open_folders(qtbot, studio_env, data_dir):
+    window, tab = _window(qtbot)
+    demo = studio_env / "demo" / "toy"
+    qtbot.waitUntil(lambda: tab.dataset.folder() == str(demo) and tab.training.start_button.isEnabled(),
+                    timeout=WAIT_MS)
+    assert len(list(demo.glob("*.json"))) == 24
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(data_dir))])
+    drop = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    qtbot.waitUntil(lambda: tab.dataset.corpus() is not None and tab.dataset.folder() == str(data_dir),
+                    timeout=WAIT_MS)
+    assert tab.dataset.corpus().report.items == 24
+    _close(window)
+
+
+def test_errors_are_shown_in_red_never_raised(qtbot, studio_env, data_dir, tmp_path):
+    window, tab = _window(qtbot)
+    _open(qtbot, tab, data_dir)
+    panel = tab.training
+    assert not panel.open_run(tmp_path)
+    assert "not a GAN Studio run" in panel.last_error()
+    panel.device_combo.addItem("cuda:7", "cuda:7")
+    panel.device_combo.setCurrentIndex(panel.device_combo.count() - 1)
+    panel.start()
+    qtbot.waitUntil(lambda: not panel.is_training() and panel.last_error() is not None
+                    and "cuda" in panel.last_error(), timeout=WAIT_MS)
+    assert "#ff6b6b" in panel.messages.toHtml().lower()
+    assert panel.start_button.isEnabled()
+
+    missing = tmp_path / "gone"
+    tab.dataset.open_folder(missing)
+    qtbot.waitUntil(lambda: tab.dataset.error_label.text() != "", timeout=WAIT_MS)
+    assert not panel.start_button.isEnabled()
+    _close(window)
+
+
+@pytest.mark.parametrize("name", ["painting", "music", "text"])
+def test_each_medium_opens_on_its_demo(qtbot, tmp_path, monkeypatch, themed, screenshot_dir, name):
+    from studio import domains
+
+    try:
+        domains.get_domain(name)
+    except Exception as exc:  # written by another engineer at the same time; its own tests cover it
+        pytest.skip(f"the {name} domain cannot be loaded yet: {exc}")
+    monkeypatch.setenv("GAN_STUDIO_SETTINGS", str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(domains, "DOMAIN_MODULES", {name: domains.DOMAIN_MODULES[name]})
+    window, tab = _window(qtbot, domain=name)
+    qtbot.waitUntil(lambda: tab.training.start_button.isEnabled(), timeout=90_000)
+    assert tab.dataset.folder() == str(tmp_path / "demo" / name)
+    assert tab.dataset.corpus().report.items > 0 and tab.dataset.thumbnails.count() > 0
+    qtbot.wait(200)
+    _shot(window, screenshot_dir, f"{name}_demo")
+    _close(window)
+
+
+def test_window_appears_quickly_without_torch(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GAN_STUDIO_EXIT_AFTER_SHOW="1",
+               GAN_STUDIO_SETTINGS=str(tmp_path / "settings.ini"), GAN_STUDIO_RUNS=str(tmp_path / "runs"))
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "studio"], capture_output=True, text=True, cwd=ROOT, env=env,
+                         timeout=120)
+    wall = time.monotonic() - started
+    assert out.returncode == 0, out.stderr
+    match = re.search(r"window shown after ([\d.]+) s", out.stdout)
+    assert match, out.stdout + out.stderr
+    shown = float(match.group(1))
+    print(f"\nwindow shown {shown:.2f} s after process start (whole run {wall:.2f} s)")
+    assert shown < 6.0
+
+    code = ("import sys\nfrom PySide6.QtWidgets import QApplication\napp = QApplication([])\n"
+            "from studio.ui.main_window import MainWindow\nw = MainWindow(); w.show()\n"
+            "print('torch' in sys.modules)\nw.close()\n")
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env,
+                           timeout=120)
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_arguments_go_to_the_command_line(monkeypatch):
+    import studio.__main__ as entry
+
+    seen = []
+    monkeypatch.setattr("studio.cli.main", lambda argv: seen.append(argv) or 7)
+    assert entry.main(["--help-me"]) == 7 and seen == [["--help-me"]]
