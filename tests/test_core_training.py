@@ -166,3 +166,27 @@ def test_checkpoint_files_hold_no_pickles(tmp_path, data_dir):
     assert info["sha256"] and info["gan_step"] == 10
     header = Path(json_path.with_suffix(".safetensors")).read_bytes()[:8]
     assert int.from_bytes(header, "little") < 10_000_000
+
+
+def test_live_viewers_get_weights_that_render_like_the_samples(tmp_path, data_dir):
+    from studio.core.model import model_from_tensors
+
+    session = TrainingSession.create(tmp_path / "run", "toy", data_dir, steps=10, seed=0, device="cpu")
+    session.sample_interval_s = 0.01
+    weights, samples = [], {}
+
+    def on_event(kind, payload):
+        if kind == "weights":
+            weights.append(payload)
+        elif kind == "samples":
+            samples[payload["step"]] = payload
+
+    session.run(on_event)
+    assert weights and all(isinstance(v, np.ndarray) for v in weights[0]["tensors"].values())
+    first = weights[0]
+    live = model_from_tensors(
+        session.domain, session.preset, session.corpus.meta,
+        {k: torch.from_numpy(v) for k, v in first["tensors"].items()}, torch.device("cpu"), first["step"],
+    )
+    shown = samples[first["step"]]
+    assert np.array_equal(live.render_seeds([shown["seeds"][3]])[0], shown["artifacts"][3])

@@ -33,6 +33,7 @@ METRIC_SEED_BASE = 1_000_000  # metric batches use seeds far from the gallery's
 METRIC_SAMPLES = 64
 LOG_INTERVAL_S = 0.1  # losses leave the loop at most ~10 times a second
 CHECKPOINT_INTERVAL_S = 600.0
+WEIGHTS_INTERVAL_S = 15.0  # live viewers get fresh EMA weights this often, long before a checkpoint
 KEEP_CHECKPOINTS = 3
 
 
@@ -102,6 +103,7 @@ class TrainingSession:
         self.sample_interval_s = 0.0  # > 0: also sample on a timer, for live viewers
         self._sampled_at = -1
         self._measured_at = -1
+        self._weights_sent = float("-inf")
 
     # --------------------------------------------------------------- creation
     @classmethod
@@ -326,6 +328,9 @@ class TrainingSession:
         except OSError as exc:
             emit("message", {"text": f"could not save samples in {self.run_dir.samples}: {exc.strerror or exc}"})
         emit("samples", {"step": self.trainer.step, "seeds": seeds, "artifacts": artifacts, "outputs": outputs})
+        if self.sample_interval_s > 0 and time.monotonic() - self._weights_sent >= WEIGHTS_INTERVAL_S:
+            self._weights_sent = time.monotonic()
+            emit("weights", {"step": self.trainer.step, "tensors": self.trainer.sampling_weights()})
 
     def _metrics(self, emit: EventFn) -> None:
         self._measured_at = self.trainer.step

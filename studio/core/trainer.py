@@ -242,6 +242,14 @@ class GANTrainer:
         out = self.G_ema(torch.from_numpy(np.asarray(z, np.float32)).to(self.device))
         return out.float()
 
+    def sampling_weights(self) -> dict[str, np.ndarray]:
+        """Numpy copies of what sampling needs (EMA-G and auxiliary nets), named as in checkpoints."""
+        tensors = ck.module_tensors(self.G_ema, "G_ema")
+        if self.pretrainer is not None:
+            for name, module in self.pretrainer.modules.items():
+                tensors.update(ck.module_tensors(module, f"aux.{name}"))
+        return {k: v.detach().to("cpu").numpy().copy() for k, v in tensors.items()}
+
     # ------------------------------------------------------------ checkpoints
     def state_tensors(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors: dict[str, torch.Tensor] = {}

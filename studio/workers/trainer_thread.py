@@ -24,6 +24,7 @@ class TrainingThread(QThread):
     phase = Signal(str)
     message = Signal(str)
     checkpoint = Signal(dict)  # path, step
+    weights = Signal(dict)  # step, tensors (numpy copies of EMA-G and auxiliary nets, for the explorer)
     paused = Signal(int)
     resumed = Signal(int)
     failed = Signal(str)
@@ -98,6 +99,8 @@ class TrainingThread(QThread):
             self.message.emit(payload["text"])
         elif kind == "checkpoint":
             self.checkpoint.emit(payload)
+        elif kind == "weights":
+            self.weights.emit(payload)
         elif kind == "paused":
             self.paused.emit(payload["step"])
         elif kind == "resumed":
