@@ -27,9 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 WAIT_MS = 20_000
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def themed(qapp):
-    """The studio's theme for the screenshots, restored afterwards for other test files."""
+    """The studio's theme for the screenshots, restored after the module for other test files.
+
+    Once per module: setting a style sheet re-polishes every widget alive, which per test costs seconds.
+    """
     from studio.app import apply_theme
 
     style, sheet, palette = qapp.style().name(), qapp.styleSheet(), qapp.palette()
@@ -155,6 +158,7 @@ def test_train_pause_resume_stop_explore_export_and_reopen(qtbot, studio_env, da
     qtbot.waitUntil(lambda: panel.state() == "training", timeout=WAIT_MS)
     qtbot.waitUntil(lambda: tab.gallery.snapshot_count() >= 1 and tab.model is not None, timeout=WAIT_MS)
     assert "step" in panel.rate_label.text() or panel.progress.value() > 0
+    qtbot.waitUntil(lambda: tab.explorer.current_artifact() is not None, timeout=WAIT_MS)  # not "Rendering…"
     _shot(window, screenshot_dir, "main_window_training")
     _shot(panel, screenshot_dir, "training_panel")
     run = panel.run_dir()
@@ -227,6 +231,8 @@ def test_train_pause_resume_stop_explore_export_and_reopen(qtbot, studio_env, da
     qtbot.waitUntil(lambda: "d_loss" in tab.plots.series_names(), timeout=WAIT_MS)
     history_steps, _ = tab.plots.series_data("d_loss")
     assert history_steps[-1] >= steps[-1] - 1
+    assert tab.plots.x_range()[1] >= history_steps[-1]  # the step axis shows the whole history
+    qtbot.waitUntil(lambda: tab.explorer.current_artifact() is not None, timeout=WAIT_MS)
     _shot(window, screenshot_dir, "main_window_reopened")
     tab.training.steps_spin.setValue(40)
     tab.training.continue_run()
@@ -234,6 +240,74 @@ def test_train_pause_resume_stop_explore_export_and_reopen(qtbot, studio_env, da
     assert _checkpoint_steps(run)[-1] == stopped_at + 40
     assert "finished at step" in tab.training.messages_text()
     _close(window)
+
+
+@pytest.mark.parametrize("size", [(1400, 900), (1280, 800)])
+def test_the_tab_fits_common_screens_without_sideways_scrolling(qtbot, studio_env, data_dir, screenshot_dir, size):
+    window, tab = _window(qtbot, size=size)
+    _open(qtbot, tab, data_dir)
+    qtbot.wait(50)
+    for column in (tab._left, tab.centre.widget(0), tab._right):
+        assert column.horizontalScrollBar().maximum() == 0, type(column.widget()).__name__
+    explorer = tab.explorer
+    assert explorer.width() >= 420 and explorer.pad.width() >= 260 and explorer.preview.width() >= 260
+    assert tab.gallery.width() >= 380
+    _shot(window, screenshot_dir, f"main_window_{size[0]}x{size[1]}")
+    _close(window)
+
+
+def test_live_weights_reach_the_explorer_long_before_the_first_checkpoint(qtbot, studio_env, data_dir, toy_domain,
+                                                                         monkeypatch):
+    monkeypatch.setitem(toy_domain.presets, "tiny",
+                        dataclasses.replace(toy_domain.presets["tiny"], checkpoint_every=1_000_000))
+    window, tab = _window(qtbot)
+    _open(qtbot, tab, data_dir)
+    tab.training.steps_spin.setValue(1_000_000)
+    snapshots = []
+    tab.training.samples.connect(lambda payload: snapshots.append(payload))
+    tab.training.start()
+    qtbot.waitUntil(lambda: tab.model is not None, timeout=WAIT_MS)
+    run = tab.training.run_dir()
+    assert _checkpoint_steps(run) == []  # the explorer's model came from the live weights
+    model = tab.model
+    assert model.step > 0 and Path(model.run_path) == Path(run)
+    explorer = tab.explorer
+    explorer.set_position(0.0, 0.0)  # the top-left corner: seed 0, as in the gallery
+    qtbot.waitUntil(lambda: explorer.current_artifact() is not None and explorer.render_is_current(), timeout=WAIT_MS)
+    assert explorer.current_info()["seed"] == 0 and f"step {model.step:,}" in explorer._status.text()
+    sample = next(p for p in snapshots if p["step"] == model.step)
+    shown = np.asarray(explorer.current_artifact(), np.int16)
+    assert np.abs(shown - np.asarray(sample["artifacts"][sample["seeds"].index(0)], np.int16)).max() <= 1
+    assert _checkpoint_steps(run) == []
+    _close(window)
+
+
+def test_model_loads_keep_only_the_newest_request(qtbot):
+    import threading
+
+    from studio.workers.background import LatestOnly
+
+    gate = threading.Event()
+    ran, delivered = [], []
+
+    def job(n):
+        def work():
+            ran.append(n)
+            if n == 0:
+                gate.wait(5)
+            return n
+        return work
+
+    loader = LatestOnly("test")
+    for n in range(4):  # 1 and 2 are replaced while 0 runs
+        loader.submit(job(n), delivered.append)
+    gate.set()
+    qtbot.waitUntil(lambda: not loader.busy(), timeout=WAIT_MS)
+    assert ran == [0, 3] and delivered == [0, 3]
+    loader.submit(job(4), delivered.append)
+    loader.cancel()  # another run opened: the running load's result is dropped
+    qtbot.waitUntil(lambda: not loader.busy(), timeout=WAIT_MS)
+    assert ran == [0, 3, 4] and delivered == [0, 3]
 
 
 def test_closing_during_training_stops_with_a_checkpoint_and_remembers(qtbot, studio_env, data_dir):

@@ -393,14 +393,31 @@ class DatasetPanel(QGroupBox):
         self.error_label.setVisible(bool(text))
 
     def _show_previews(self, previews: list) -> None:
+        """A strip of pictures, as wide as the artifacts' shape (piano rolls); lines of text for words."""
         self.thumbnails.clear()
         if self._view is None or not previews:
             self.thumbnails.setVisible(False)
             return
-        for artifact in previews:
-            item = QListWidgetItem(QIcon(self._view.pixmap(artifact, THUMB_PX * 2)), "")
-            item.setToolTip(self._view.caption(artifact))
-            self.thumbnails.addItem(item)
+        if getattr(self._view, "textual", False):  # a card of a few words is unreadable at thumbnail size
+            self.thumbnails.setViewMode(QListWidget.ViewMode.ListMode)
+            self.thumbnails.setFlow(QListWidget.Flow.TopToBottom)
+            self.thumbnails.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            self.thumbnails.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # long lines elide
+            self.thumbnails.setObjectName("corpusLines")
+            for artifact in previews:
+                caption = self._view.caption(artifact)
+                item = QListWidgetItem(" ".join(caption.split()))
+                item.setToolTip(caption)
+                self.thumbnails.addItem(item)
+        else:
+            pixmaps = [self._view.pixmap(artifact, THUMB_PX * 3) for artifact in previews]
+            first = pixmaps[0]
+            aspect = first.width() / max(1, first.height())
+            self.thumbnails.setIconSize(QSize(int(THUMB_PX * min(3.0, max(1.0, aspect))), THUMB_PX))
+            for artifact, pixmap in zip(previews, pixmaps):
+                item = QListWidgetItem(QIcon(pixmap), "")
+                item.setToolTip(self._view.caption(artifact))
+                self.thumbnails.addItem(item)
         self.thumbnails.setVisible(True)
 
 

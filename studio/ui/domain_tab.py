@@ -13,8 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QScrollArea, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from studio.core.latent import seed_to_z
 from studio.core.runs import default_runs_root, is_run
@@ -25,24 +24,14 @@ from studio.ui.extras import install_extras
 from studio.ui.gallery import Gallery
 from studio.ui.plots import LivePlots
 from studio.ui.training_panel import TrainingPanel
-from studio.workers.background import readable_error, run_in_background
+from studio.workers.background import LatestOnly, readable_error, run_in_background
 
-PLOT_PANELS: dict[str, list[str]] = {
-    "losses": ["d_loss", "g_loss", "d_aux"],
-    "D(real) / D(fake)": ["d_real", "d_fake", "d_real_sign"],
-    "autoencoder": ["ae_loss", "ae_acc"],
-    "quality": [],
-}
-PLOT_LABELS = {
-    "d_loss": "D loss", "g_loss": "G loss", "d_aux": "D reconstruction",
-    "d_real": "D(real)", "d_fake": "D(fake)", "d_real_sign": "E[sign D(real)]",
-    "ae_loss": "autoencoder loss", "ae_acc": "autoencoder accuracy",
-}
 NOT_PLOTTED = {"step", "phase", "kind", "metrics_s"}
 MAX_HISTORY_SNAPSHOTS = 100
 MIN_CENTRE_WIDTH = 360
-MIN_EXPLORER_WIDTH = 420
-EXPLORER_SHARE = 0.5  # the most of the tab's width the explorer takes at first
+MIN_EXPLORER_WIDTH = 400
+EXPLORER_SHARE = 0.38  # of the tab's width, the explorer's at first (520 px of a 1400 px window)
+EXPLORER_START_MAX = 640
 DEMO_DELAY_MS = 300
 
 
@@ -143,6 +132,26 @@ def load_run_history(path: str, max_snapshots: int = MAX_HISTORY_SNAPSHOTS) -> R
     return history
 
 
+def model_from_weights(run_dir: str, payload: dict[str, Any]) -> Any:
+    """A :class:`Model` from live EMA weights sent while training (on a worker: it builds nets with torch).
+
+    The run's ``run.json`` (written before training starts) gives the preset
+    and corpus meta the nets are built for; the explorer renders on the CPU.
+    """
+    import torch
+
+    from studio.core.domain import Preset
+    from studio.core.model import model_from_tensors
+    from studio.core.runs import RunDir
+
+    run = RunDir.open(run_dir)
+    config = run.read_config()
+    tensors = {name: torch.from_numpy(np.asarray(array)) for name, array in payload["tensors"].items()}
+    return model_from_tensors(get_domain(config["domain"]), Preset.from_dict(config["preset"]),
+                              config["corpus"]["meta"], tensors, torch.device("cpu"), int(payload["step"]),
+                              run.path)
+
+
 class DomainTab(QWidget):
     """Dataset + training | gallery + plots | explorer, for one domain."""
 
@@ -156,9 +165,8 @@ class DomainTab(QWidget):
         self.domain = get_domain(domain_name)
         self.view = view_or_none(domain_name)
         self.model: Any = None
-        self._model_generation = 0
-        self._loading_model = False
-        self._reload_pending = False
+        self._models = LatestOnly(f"model-{domain_name}", owner=self)  # checkpoints and live weights, newest wins
+        self._history_generation = 0
         self._demo_checked = False
         self._shutting_down = False
         self._last_seeds: list[int] = []
@@ -168,7 +176,7 @@ class DomainTab(QWidget):
         self.dataset = DatasetPanel(domain_name)
         self.training = TrainingPanel(domain_name)
         self.gallery = Gallery()
-        self.plots = LivePlots(panels=PLOT_PANELS, labels=PLOT_LABELS)
+        self.plots = LivePlots()
         self.explorer = Explorer()
         if self.view is not None:
             self.gallery.set_view(self.view)
@@ -195,22 +203,10 @@ class DomainTab(QWidget):
         self._left_layout = left_layout
         self._left = _Scroll(left, horizontal=False)
 
-        gallery_box = QWidget()
-        gallery_layout = QVBoxLayout(gallery_box)
-        gallery_layout.setContentsMargins(0, 0, 0, 0)
-        gallery_layout.setSpacing(0)
-        head = QHBoxLayout()
-        head.setContentsMargins(8, 4, 8, 0)
-        title = QLabel("Samples")
-        title.setObjectName("sectionLabel")
-        head.addWidget(title)
-        head.addStretch(1)
-        head.addWidget(self.export_grid_button)
-        gallery_layout.addLayout(head)
-        gallery_layout.addWidget(self.gallery, 1)
+        self.gallery.add_header_widget(self.export_grid_button)
 
         self.centre = QSplitter(Qt.Orientation.Vertical)
-        self.centre.addWidget(_Scroll(gallery_box, horizontal=True, minimum_width=MIN_CENTRE_WIDTH))
+        self.centre.addWidget(_Scroll(self.gallery, horizontal=True, minimum_width=MIN_CENTRE_WIDTH))
         self.centre.addWidget(self.plots)
         self.centre.setSizes([480, 380])
         self.centre.setChildrenCollapsible(False)
@@ -222,18 +218,27 @@ class DomainTab(QWidget):
         self.splitter.addWidget(self._right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
-        self._sizes_restored = False
+        self._sizes_restored = False  # True once the user's (or the saved) column widths apply
+        self.splitter.splitterMoved.connect(self._keep_user_sizes)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.splitter)
 
     def _initial_sizes(self) -> None:
-        """Left column at its natural width, the explorer as wide as it likes (within reason), the rest centre."""
+        """Left column at its natural width, the explorer a good third of the tab, the samples and curves the rest."""
         total = self.splitter.width() - 2 * self.splitter.handleWidth()
         left = self._left.content_width()
-        right = min(self._right.content_width(), int(total * EXPLORER_SHARE))
+        right = max(self._right.content_width(), min(int(total * EXPLORER_SHARE), EXPLORER_START_MAX))
         self.splitter.setSizes([left, max(MIN_CENTRE_WIDTH, total - left - right), right])
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if not self._sizes_restored and self.isVisible():
+            self._initial_sizes()  # the columns keep their proportions until the user moves a handle
+
+    def _keep_user_sizes(self) -> None:
+        self._sizes_restored = True
 
     def add_side_widget(self, widget: QWidget) -> None:
         """Room under the training panel for a domain's extra controls."""
@@ -250,6 +255,7 @@ class DomainTab(QWidget):
         self.training.samples.connect(self._on_samples)
         self.training.metrics.connect(self._on_metrics)
         self.training.checkpoint.connect(lambda payload: self.reload_model())
+        self.training.weights.connect(self._on_weights)
         self.training.finished.connect(self._on_finished)
         self.gallery.sendToExplorer.connect(lambda seed, corner: self.explorer.set_corner_seed(corner, seed))
         self.gallery.exportRequested.connect(self.export_seed)
@@ -285,7 +291,6 @@ class DomainTab(QWidget):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if not self._sizes_restored:
-            self._sizes_restored = True
             self._initial_sizes()
         if not self._demo_checked:
             self._demo_checked = True
@@ -316,6 +321,10 @@ class DomainTab(QWidget):
     # ----------------------------------------------------------------- training signals
     def _on_corpus(self, corpus: Any, folder: str) -> None:
         self.training.set_data_folder(folder, corpus.report.items)
+        if corpus.report.items:
+            self.gallery.set_placeholder(
+                f"Press Start to train on the {corpus.report.items:,} items of “{Path(folder).name}”.\n\n"
+                "The same seeds are sampled every few seconds: watch them turn from noise into your material.")
         # the skipped-files table shares spare height with the messages only when it has rows
         self._left_layout.setStretchFactor(self.dataset, 1 if corpus.report.skipped else 0)
         self.settingsChanged.emit()
@@ -326,10 +335,15 @@ class DomainTab(QWidget):
 
     def _on_run_started(self, payload: dict) -> None:
         self.deviceDescribed.emit(payload["device"])
+        self._models.cancel()  # a load still running for the previous run is of no use now
+        self._history_generation += 1
         if payload["step"] == 0:
             self.plots.clear()
             self.gallery.clear()
             self.export_grid_button.setEnabled(False)
+        self.gallery.set_placeholder("Training has started: the first samples arrive in a few seconds…")
+        if self.model is None:
+            self.explorer.set_idle_text("The explorer opens on the model as soon as the first samples are drawn…")
         self.statusMessage.emit(f"Training {Path(payload['run']).name} on {payload['device']}", 5000)
         self.settingsChanged.emit()
 
@@ -361,51 +375,46 @@ class DomainTab(QWidget):
         run = self.training.run_dir()
         if not run:
             return
-        if self._loading_model:
-            self._reload_pending = True  # checkpoints come faster than loads: load the newest once, later
-            return
-        self._loading_model = True
-        self._model_generation += 1
-        generation = self._model_generation
 
         def load() -> Any:
             from studio.core.model import load_model
 
             return load_model(run, device="auto")
 
-        def failed(text: str) -> None:
-            self._model_loaded()
-            self.statusMessage.emit(f"Could not load the model: {text}", 8000)
+        self._models.submit(load, self._use_model,
+                            lambda text: self.statusMessage.emit(f"Could not load the model: {text}", 8000))
 
-        def loaded(model: Any) -> None:
-            self._use_model(model, generation)
-            self._model_loaded()
+    def _on_weights(self, payload: dict) -> None:
+        """Fresh EMA weights from the training loop: the explorer shows them long before a checkpoint."""
+        run = self.training.run_dir()
+        if run:
+            self._models.submit(lambda: model_from_weights(run, payload), self._use_model,
+                                lambda text: self.statusMessage.emit(f"Could not use the live weights: {text}",
+                                                                     8000))
 
-        run_in_background(load, loaded, failed, name=f"model-{self.domain_name}", owner=self)
-
-    def _model_loaded(self) -> None:
-        self._loading_model = False
-        if self._reload_pending and not self._shutting_down:
-            self._reload_pending = False
-            self.reload_model()
-
-    def _use_model(self, model: Any, generation: int) -> None:
-        if generation != self._model_generation or self._shutting_down:
+    def _use_model(self, model: Any) -> None:
+        if self._shutting_down:
             return
+        current = self.model
+        if (current is not None and current.run_path is not None and model.run_path is not None
+                and Path(current.run_path) == Path(model.run_path) and model.step < current.step):
+            return  # an older state of the run on screen
         self.model = model
-        self.explorer.set_renderer(lambda z, options: model.render(z, options), model.preset.z_dim)
+        self.explorer.set_renderer(lambda z, options: model.render(z, options), model.preset.z_dim,
+                                   source=f"step {model.step:,}")
 
     def open_run_history(self, path: str) -> None:
         """Shows a reopened run: curves, sample snapshots (decoded on a worker) and its model."""
-        self._model_generation += 1
-        generation = self._model_generation
+        self._models.cancel()
+        self._history_generation += 1
+        generation = self._history_generation
         self.statusMessage.emit(f"Opening {Path(path).name}…", 0)
         run_in_background(lambda: load_run_history(path), lambda h: self._show_history(h, generation),
                           lambda text: self._show_error("Open run", f"Could not open {path}: {text}"),
                           name=f"history-{self.domain_name}", owner=self)
 
     def _show_history(self, history: RunHistory, generation: int) -> None:
-        if generation != self._model_generation or self._shutting_down:
+        if generation != self._history_generation or self._shutting_down:
             return
         self.plots.clear()
         if len(history.steps):
@@ -418,7 +427,8 @@ class DomainTab(QWidget):
         for note in history.notes:
             self.training.add_message(note)
         if history.model is not None:
-            self._use_model(history.model, generation)
+            self.model = None  # another run: its model replaces whatever was shown, whatever the steps
+            self._use_model(history.model)
         self.statusMessage.emit(f"Opened {Path(history.path).name}", 5000)
 
     # ----------------------------------------------------------------- exports

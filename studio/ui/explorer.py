@@ -17,8 +17,8 @@ import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (QCloseEvent, QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen,
                            QPixmap, QRadialGradient, QResizeEvent)
-from PySide6.QtWidgets import (QBoxLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QSpinBox,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QBoxLayout, QHBoxLayout, QLabel, QLayout, QPushButton, QSizePolicy, QSlider,
+                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from studio.core.latent import bilinear, seed_to_z, truncate, walk
 from studio.ui.views import ArtifactView
@@ -31,6 +31,7 @@ CORNER_COLOURS = [QColor("#4c9bff"), QColor("#ff8a4c"), QColor("#3fcf8e"), QColo
 MAX_SEED = 2**31 - 1
 CORNER_THUMB_PX = 128
 WALK_ORDER = [TOP_LEFT, TOP_RIGHT, BOTTOM_RIGHT, BOTTOM_LEFT, TOP_LEFT]
+TOP_SPACING = 12  # between the pad and the preview
 
 
 @dataclass
@@ -343,15 +344,16 @@ class _CornerBox(QWidget):
     def __init__(self, corner: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.corner = corner
-        self.badge = QLabel(CORNER_ARROWS[corner])
+        self.badge = QLabel(f"{CORNER_ARROWS[corner]} seed" if corner % 2 == 0 else f"seed {CORNER_ARROWS[corner]}")
         colour = CORNER_COLOURS[corner].name()
-        self.badge.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        self.badge.setStyleSheet(f"color: {colour}; font-weight: 600;")
+        self.badge.setToolTip(f"The {CORNER_NAMES[corner]} corner of the pad")
         self.spin = QSpinBox()
         self.spin.setRange(0, MAX_SEED)
-        self.spin.setPrefix("seed ")
         self.spin.setKeyboardTracking(False)
         self.spin.setAccelerated(True)
-        self.spin.setMinimumWidth(120)
+        # as wide as the largest seed and its arrows, no wider, so two boxes fit over a pad in a narrow column
+        self.spin.setFixedWidth(self.spin.fontMetrics().horizontalAdvance(str(MAX_SEED)) + 40)
         self.spin.setToolTip(f"Seed of the {CORNER_NAMES[corner]} anchor (the same seed gives the same sample)")
         self.spin.valueChanged.connect(self.seedChosen)
         self.dice = QToolButton()
@@ -412,6 +414,7 @@ class Explorer(QWidget):
         self._corner_generation = 0
         self._corners_dirty = True
         self._last_ms: float | None = None
+        self._source = ""
         self._release_pending = False  # released() waits for the render of the position let go at
 
         self._thread = RenderThread(parent=self)
@@ -421,7 +424,8 @@ class Explorer(QWidget):
         self.pad = LatentPad()
         self.pad.moved.connect(lambda u, v: self._request_render())
         self.pad.released.connect(self._on_pad_released)
-        self.preview = ArtifactPreview("Train or open a model to explore its latent space")
+        self._idle_text = "Train or open a model to explore its latent space"
+        self.preview = ArtifactPreview(self._idle_text)
         self._boxes = [_CornerBox(i) for i in range(4)]
         for box in self._boxes:
             box.seedChosen.connect(lambda seed, c=box.corner: self.set_corner_seed(c, seed))
@@ -450,26 +454,33 @@ class Explorer(QWidget):
                                      "bottom-left → top-left")
         self._walk_button.clicked.connect(self._export_walk)
         self._current_button = QPushButton("Export current…")
+        self._current_button.setObjectName("primaryButton")  # what the explorer is for: keeping a find
         self._current_button.setToolTip("Export the artifact under the crosshair, with its latent")
         self._current_button.clicked.connect(self._export_current)
 
-        self._controls = QHBoxLayout()
+        self._controls_row = QWidget()  # a domain's own controls; hidden until one is added
+        self._controls = QHBoxLayout(self._controls_row)
         self._controls.setContentsMargins(0, 0, 0, 0)
         self._controls.setSpacing(8)
+        self._controls.addStretch(1)
+        self._controls_row.setVisible(False)
         self._build_layout()
         self._corners_changed()
         self._update_buttons()
 
     def _build_layout(self) -> None:
-        right = QVBoxLayout()
-        right.setSpacing(6)
+        self._pad_panel = _PadPanel(self.pad, self._boxes)
+        self._preview_column = QWidget()
+        right = QVBoxLayout(self._preview_column)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(4)
         right.addWidget(self.preview, 1)
         right.addWidget(self._status, 0, Qt.AlignmentFlag.AlignHCenter)
 
-        self._top = QBoxLayout(QBoxLayout.Direction.LeftToRight)
-        self._top.setSpacing(12)
-        self._top.addWidget(_PadPanel(self.pad, self._boxes), 1)
-        self._top.addLayout(right, 1)
+        self._top = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self._top.setSpacing(TOP_SPACING)
+        self._top.addWidget(self._pad_panel, 1)
+        self._top.addWidget(self._preview_column, 1)
 
         knobs = QHBoxLayout()
         knobs.setSpacing(8)
@@ -478,35 +489,94 @@ class Explorer(QWidget):
         knobs.addWidget(psi_title)
         knobs.addWidget(self._psi_slider, 1)
         knobs.addWidget(self._psi_label)
-        knobs.addSpacing(12)
-        knobs.addLayout(self._controls)
         exports = QHBoxLayout()
         exports.setSpacing(8)
-        exports.addStretch(1)
         exports.addWidget(self._frames)
         exports.addWidget(self._walk_button)
+        exports.addStretch(1)
         exports.addWidget(self._current_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(8)
+        # the arrangement, not the layout, decides the minimum size (see minimumSizeHint)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         layout.addLayout(self._top, 1)
         layout.addLayout(knobs)
+        layout.addWidget(self._controls_row)
         layout.addLayout(exports)
 
+    def _below_top(self) -> int:
+        """Height of the rows under the pad and preview, with the margins and spacing around them."""
+        layout = self.layout()
+        margins = layout.contentsMargins()
+        rows = [layout.itemAt(i) for i in range(1, layout.count())]
+        shown = [item for item in rows if not item.isEmpty()]
+        return (margins.top() + margins.bottom() + sum(item.sizeHint().height() for item in shown)
+                + layout.spacing() * len(shown))
+
+    def _side_width(self) -> int:
+        """The least width at which pad and preview fit side by side."""
+        margins = self.layout().contentsMargins()
+        return (self._pad_panel.minimumSizeHint().width() + TOP_SPACING
+                + self._preview_column.minimumSizeHint().width() + margins.left() + margins.right())
+
+    def best_direction(self, size: QSize) -> QBoxLayout.Direction:
+        """Side by side when that gives pad and preview larger squares than stacking them, else stacked."""
+        margins = self.layout().contentsMargins()
+        width = size.width() - margins.left() - margins.right()
+        height = size.height() - self._below_top()
+        seeds = self._pad_panel.minimumSizeHint().height() - self.pad.minimumHeight()  # the seed rows
+        caption = self._preview_column.minimumSizeHint().height() - self.preview.minimumHeight()
+        if size.width() <= self._side_width():
+            return QBoxLayout.Direction.TopToBottom
+        half_width = (width - TOP_SPACING) / 2
+        across = min(half_width, height - seeds, height - caption)
+        half_height = (height - TOP_SPACING) / 2
+        stacked = min(width, half_height - seeds, half_height - caption)
+        return QBoxLayout.Direction.LeftToRight if across > stacked else QBoxLayout.Direction.TopToBottom
+
+    def minimumSizeHint(self) -> QSize:
+        """The current arrangement's minimum, so a narrow column switches to stacking instead of scrolling."""
+        margins = self.layout().contentsMargins()
+        pad, preview = self._pad_panel.minimumSizeHint(), self._preview_column.minimumSizeHint()
+        below = [self.layout().itemAt(i) for i in range(1, self.layout().count())]
+        rows_width = max(item.minimumSize().width() for item in below if not item.isEmpty())
+        if self._top.direction() == QBoxLayout.Direction.LeftToRight:
+            top = QSize(pad.width() + TOP_SPACING + preview.width(), max(pad.height(), preview.height()))
+        else:
+            top = QSize(max(pad.width(), preview.width()), pad.height() + TOP_SPACING + preview.height())
+        return QSize(max(top.width(), rows_width) + margins.left() + margins.right(),
+                     top.height() + self._below_top())
+
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Pad and preview side by side in a wide space, one above the other in a tall one."""
-        vertical = self.height() > self.width() * 1.15
-        direction = QBoxLayout.Direction.TopToBottom if vertical else QBoxLayout.Direction.LeftToRight
+        direction = self.best_direction(event.size())
         if direction != self._top.direction():
             self._top.setDirection(direction)
             self.updateGeometry()  # the minimum size changed with the direction
+        self._balance(event.size())
         super().resizeEvent(event)
 
+    def _balance(self, size: QSize) -> None:
+        """Stacked, the height is shared so that the pad and the preview come out as equal squares."""
+        if self._top.direction() == QBoxLayout.Direction.LeftToRight:
+            self._top.setStretch(0, 1)
+            self._top.setStretch(1, 1)
+            return
+        seeds = self._pad_panel.minimumSizeHint().height() - self.pad.minimumHeight()
+        caption = self._preview_column.minimumSizeHint().height() - self.preview.minimumHeight()
+        side = max(1, (size.height() - self._below_top() - TOP_SPACING - seeds - caption) // 2)
+        self._top.setStretch(0, side + seeds)
+        self._top.setStretch(1, side + caption)
+
     # ---------------------------------------------------------------- public API
-    def set_renderer(self, renderer: Renderer | None, z_dim: int) -> None:
-        """Uses a new model (None: none loaded); corner seeds are kept and re-expanded to ``z_dim``."""
+    def set_renderer(self, renderer: Renderer | None, z_dim: int, source: str = "") -> None:
+        """Uses a new model (None: none loaded); corner seeds are kept and re-expanded to ``z_dim``.
+
+        ``source`` says which model it is ("step 1,200"), shown under the preview.
+        """
         self._z_dim = int(z_dim)
+        self._source = source if renderer is not None else ""
         for corner in self._corners:
             if corner.label is None or corner.z.shape != (self._z_dim,):
                 corner.z = seed_to_z(corner.seed, self._z_dim)
@@ -516,9 +586,14 @@ class Explorer(QWidget):
                 box.show_seed(corner.seed)
         self._has_renderer = renderer is not None
         self._thread.set_renderer(renderer)
-        self.preview.set_placeholder("Rendering…" if self._has_renderer
-                                     else "Train or open a model to explore its latent space")
+        self.preview.set_placeholder("Rendering…" if self._has_renderer else self._idle_text)
         self._corners_changed()
+
+    def set_idle_text(self, text: str) -> None:
+        """What the preview says while there is no model (training has started, say)."""
+        self._idle_text = text
+        if not self._has_renderer:
+            self.preview.set_placeholder(text)
 
     def set_view(self, view: ArtifactView) -> None:
         self._view = view
@@ -571,8 +646,10 @@ class Explorer(QWidget):
         return dict(self._options)
 
     def add_control(self, widget: QWidget) -> None:
-        """Adds a domain's own control (play button, threshold slider...) to the bottom row."""
-        self._controls.addWidget(widget)
+        """Adds a domain's own control (play button, threshold slider...) in a row of their own under ψ."""
+        self._controls.insertWidget(self._controls.count() - 1, widget)
+        self._controls_row.setVisible(True)
+        self.updateGeometry()
 
     def current_latent(self) -> np.ndarray:
         u, v = self.pad.position()
@@ -602,6 +679,10 @@ class Explorer(QWidget):
         """The exported loop: top-left → top-right → bottom-right → bottom-left → top-left, truncated by ψ."""
         anchors = [self._corners[i].z for i in WALK_ORDER]
         return truncate(walk(anchors, frames), self._psi)
+
+    def render_is_current(self) -> bool:
+        """True when the preview shows the latest position, ψ, options and model (nothing newer is on its way)."""
+        return self._shown_generation == self._generation
 
     def render_stats(self) -> dict[str, int]:
         return self._thread.stats()
@@ -661,16 +742,21 @@ class Explorer(QWidget):
     def _on_failed(self, message: str) -> None:
         self._status.setText(message)
         self._status.setToolTip(message)
+        if self._artifact is None:  # never leave "Rendering…" standing when nothing will come
+            self.preview.set_placeholder(message)
         self.renderFailed.emit(message)
 
     def _update_status(self) -> None:
         u, v = self.pad.position()
-        text = f"u {u:.2f}   v {v:.2f}   ψ {self._psi:.2f}"
+        text = f"u {u:.2f}  ·  v {v:.2f}"
         if not self._has_renderer:
-            text += "   ·   no model"
-        elif self._last_ms is not None:
-            text += f"   ·   {self._last_ms:.1f} ms"
+            text += "  ·  no model"
+        elif self._source:
+            text += f"  ·  {self._source}"
+        if self._has_renderer and self._last_ms is not None:
+            text += f"  ·  {self._last_ms:.0f} ms" if self._last_ms >= 10 else f"  ·  {self._last_ms:.1f} ms"
         self._status.setText(text)
+        self._status.setToolTip("Blend position (u across, v down) and the last render time")
 
     def _update_buttons(self) -> None:
         self._current_button.setEnabled(self._artifact is not None)

@@ -191,10 +191,11 @@ class Gallery(QWidget):
         self._list.customContextMenuRequested.connect(self._context_menu)
         self._list.setGridSize(self.cell_size())
 
-        self._empty = QLabel("Fixed-seed samples appear here as the model trains")
+        self._empty = QLabel("Samples of the same fixed seeds appear here as the model trains")
+        self._empty.setObjectName("placeholderLabel")
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._empty.setWordWrap(True)
-        self._empty.setEnabled(False)
+        self._empty.setMargin(24)
         self._stack = QStackedWidget()
         self._stack.addWidget(self._empty)
         self._stack.addWidget(self._list)
@@ -214,38 +215,58 @@ class Gallery(QWidget):
         self._size_slider = QSlider(Qt.Orientation.Horizontal)
         self._size_slider.setRange(48, 256)
         self._size_slider.setValue(thumbnail_size)
-        self._size_slider.setFixedWidth(90)
+        self._size_slider.setFixedWidth(72)
         self._size_slider.setToolTip("Thumbnail size")
         self._size_slider.valueChanged.connect(self.set_thumbnail_size)
 
-        top = QHBoxLayout()
+        title = QLabel("Samples")
+        title.setObjectName("sectionLabel")
+        title.setToolTip("The same seeds sampled as training goes on")
+        size_icon = QLabel("▦")
+        size_icon.setToolTip(self._size_slider.toolTip())
+        self._header = QHBoxLayout()
+        self._header.setSpacing(8)
+        self._header.addWidget(title)
+        self._header.addStretch(1)
+        self._header.addWidget(self._only_favourites)
+        self._header.addSpacing(4)
+        self._header.addWidget(size_icon)
+        self._header.addWidget(self._size_slider)
+        self._history_row = QWidget()  # the rows about samples hide while there are none
+        top = QHBoxLayout(self._history_row)
+        top.setContentsMargins(0, 0, 0, 0)
         top.setSpacing(8)
         history = QLabel("History")
         history.setToolTip(self._slider.toolTip())
         top.addWidget(history)
         top.addWidget(self._slider, 1)
         top.addWidget(self._step_label)
-        bottom = QHBoxLayout()
+        self._actions_row = QWidget()
+        bottom = QHBoxLayout(self._actions_row)
+        bottom.setContentsMargins(0, 0, 0, 0)
         bottom.setSpacing(6)
         bottom.addWidget(self._fav_button)
         bottom.addWidget(self._send_button)
         bottom.addWidget(self._export_button)
         bottom.addStretch(1)
-        bottom.addWidget(self._only_favourites)
-        bottom.addSpacing(6)
-        size_icon = QLabel("▦")
-        size_icon.setToolTip(self._size_slider.toolTip())
-        bottom.addWidget(size_icon)
-        bottom.addWidget(self._size_slider)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
-        layout.addLayout(top)
+        layout.addLayout(self._header)
+        layout.addWidget(self._history_row)
         layout.addWidget(self._stack, 1)
-        layout.addLayout(bottom)
+        layout.addWidget(self._actions_row)
         self._update_controls()
 
     # ----------------------------------------------------------------- public API
+    def set_placeholder(self, text: str) -> None:
+        """What the empty gallery says (the tab tells how to get samples for the folder it has)."""
+        self._empty.setText(text)
+
+    def add_header_widget(self, widget: QWidget) -> None:
+        """Puts a control of the caller's (an export button) at the right end of the title row."""
+        self._header.addWidget(widget)
+
     def set_view(self, view: ArtifactView) -> None:
         self._view = view
         self._relayout()
@@ -417,6 +438,8 @@ class Gallery(QWidget):
     def _update_controls(self) -> None:
         has = self._shown is not None
         self._stack.setCurrentWidget(self._list if has else self._empty)
+        self._history_row.setVisible(has)
+        self._actions_row.setVisible(has)
         n = len(self._snapshots)
         if has:
             index = self._snapshots.index(self._shown) + 1 if self._shown in self._snapshots else n

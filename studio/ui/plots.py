@@ -5,22 +5,37 @@ series lives in a growing numpy buffer (doubled when full, never re-built per
 point) and the curves are redrawn by one timer at most ~10 times a second,
 however often points arrive. pyqtgraph's peak downsampling and clip-to-view
 keep the drawing cost bounded by the widget's width, not by the run's length.
+
+The step axis is shared by hand rather than with pyqtgraph's links: a link
+follows one panel's own auto-range, which is wrong whenever that panel is
+empty (the text autoencoder phase logs no GAN losses) or holds a single
+point (one quality figure). Here every panel shows the steps of all the data
+until the user pans or zooms one of them; the others then follow that view,
+and the small "A" button hands the axis back to the data.
 """
 from __future__ import annotations
 
+import html
 import math
 from typing import Mapping
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFontMetricsF, QPalette, QResizeEvent
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 DEFAULT_PANELS: dict[str, list[str]] = {
-    "losses": ["d_loss", "g_loss"],
-    "D(real) / D(fake)": ["d_real", "d_fake"],
+    "losses": ["d_loss", "g_loss", "d_aux"],
+    "D(real) / D(fake)": ["d_real", "d_fake", "d_real_sign"],
+    "autoencoder": ["ae_loss", "ae_acc"],
     "quality": [],
+}
+"""The names the trainer logs (studio.core.trainer; ae_* come from the text autoencoder's pretraining)."""
+DEFAULT_LABELS: dict[str, str] = {
+    "d_loss": "D loss", "g_loss": "G loss", "d_aux": "D reconstruction",
+    "d_real": "D(real)", "d_fake": "D(fake)", "d_real_sign": "E[sign D(real)]",
+    "ae_loss": "autoencoder loss", "ae_acc": "autoencoder accuracy",
 }
 CATCH_ALL = "quality"
 """Series not named in any panel go to this panel (created if the mapping lacks it)."""
@@ -34,6 +49,8 @@ SERIES_COLOURS = [
 REDRAW_INTERVAL_MS = 100
 DEFAULT_SMOOTHING = 0.9  # EMA weight the "Smooth" box switches on
 AXIS_WIDTH = 52  # fixed so the stacked panels' plotting areas line up
+HEADING_PT = 8.5
+X_PADDING = 0.02  # of the step range, each side
 
 
 class _GrowingSeries:
@@ -153,15 +170,18 @@ class LivePlots(QWidget):
         panels.setdefault(CATCH_ALL, [])
         self._panel_of = {name: title for title, names in panels.items() for name in names}
         self._colour_slots = {name: i for i, name in enumerate(self._panel_of)}  # stable colours for known series
-        self._labels = dict(labels or {})
+        self._labels = dict(DEFAULT_LABELS if labels is None else labels)
         self._smoothing = 0.0
         self._curves: dict[str, _Curve] = {}
         self._dirty: set[str] = set()
         self._visible_panels: list[str] | None = None
+        self._follow_x = True  # the step axis shows all the data until the user pans or zooms
+        self._syncing_x = False
 
         self._splitter = QSplitter(Qt.Orientation.Vertical)
         self._splitter.setChildrenCollapsible(False)
         self._panels: dict[str, pg.PlotWidget] = {}
+        self._legends: dict[str, list[str]] = {}
         for title in panels:
             self._panels[title] = self._make_panel(title)
 
@@ -169,20 +189,22 @@ class LivePlots(QWidget):
         self._smooth_box.setToolTip("Draw an exponential moving average over noisy losses "
                                     "(raw values stay faint behind)")
         self._smooth_box.toggled.connect(lambda on: self.set_smoothing(DEFAULT_SMOOTHING if on else 0.0))
-        self._empty_label = QLabel("Curves appear here when training starts")
+        self._empty_label = QLabel("Losses and quality figures are drawn here while the model trains")
+        self._empty_label.setObjectName("placeholderLabel")
         self._empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._empty_label.setEnabled(False)
+        self._empty_label.setWordWrap(True)
+        self._empty_label.setMargin(24)
         self._step_label = QLabel()
         self._step_label.setMinimumWidth(self._step_label.fontMetrics().horizontalAdvance("step 000,000,000"))
         self._step_label.setToolTip("Latest logged step")
 
         bar = QHBoxLayout()
-        bar.setContentsMargins(4, 0, 4, 0)
+        bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self._step_label)
         bar.addStretch(1)
         bar.addWidget(self._smooth_box)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(8, 4, 8, 8)  # as the gallery above, so the centre column lines up
         layout.setSpacing(4)
         layout.addLayout(bar)
         layout.addWidget(self._empty_label, 1)
@@ -220,13 +242,15 @@ class LivePlots(QWidget):
         curve.reference_value = float(value)
         if curve.reference is None:
             pen = pg.mkPen(curve.colour, width=1, style=Qt.PenStyle.DashLine)
-            curve.reference = pg.PlotDataItem(pen=pen, name=f"{self._label(name)} (corpus)")
+            curve.reference = pg.PlotDataItem(pen=pen)
             self._panels[self._panel_title(name)].addItem(curve.reference)
+            self._refresh_heading(self._panel_title(name))
         self._dirty.add(name)
         self.flush()
 
     def clear(self) -> None:
-        """Removes every series, curve and reference line."""
+        """Removes every series, curve and reference line; the step axis follows the data again."""
+        self._follow_x = True
         for name in list(self._curves):
             curve = self._curves.pop(name)
             plot = self._panels[self._panel_title(name)]
@@ -235,6 +259,8 @@ class LivePlots(QWidget):
                     plot.removeItem(item)
         self._dirty.clear()
         self._step_label.clear()
+        for title in self._panels:
+            self._refresh_heading(title)
         self._update_visibility()
 
     def load_history(self, steps: np.ndarray, series: Mapping[str, np.ndarray]) -> None:
@@ -243,9 +269,10 @@ class LivePlots(QWidget):
             curve.data.truncate(0)
         self._dirty.update(self._curves)
         self.add_points(steps, series)
-        self.flush()
+        self._follow_x = True
         for plot in self._panels.values():
-            plot.enableAutoRange()
+            plot.enableAutoRange(axis="y")
+        self.flush()
 
     def set_smoothing(self, weight: float) -> None:
         """EMA weight in [0, 0.999] for the loss panels; 0 shows raw values."""
@@ -271,6 +298,20 @@ class LivePlots(QWidget):
         self._dirty.clear()
         for title in touched:
             self._update_references(title)
+        if touched and self._follow_x:
+            self._fit_x()
+
+    def x_range(self) -> tuple[float, float]:
+        """The step range on screen (the same in every panel)."""
+        lo, hi = next(iter(self._panels.values())).getViewBox().viewRange()[0]
+        return float(lo), float(hi)
+
+    def data_x_range(self) -> tuple[float, float] | None:
+        """First and last step over every series (None while there is no point)."""
+        ends = [(c.data.x[0], c.data.x[c.data.n - 1]) for c in self._curves.values() if c.data.n]
+        if not ends:
+            return None
+        return float(min(lo for lo, _ in ends)), float(max(hi for _, hi in ends))
 
     def series_names(self) -> list[str]:
         return list(self._curves)
@@ -279,6 +320,10 @@ class LivePlots(QWidget):
         """All points of a series (copies), whatever is on screen."""
         d = self._curves[name].data
         return d.x[: d.n].copy(), d.y[: d.n].copy()
+
+    def legend(self, title: str) -> list[str]:
+        """The series names a panel's heading lists, in order."""
+        return list(self._legends.get(title, []))
 
     def curve(self, name: str) -> pg.PlotDataItem:
         return self._curves[name].main
@@ -296,16 +341,18 @@ class LivePlots(QWidget):
     # ----------------------------------------------------------------- internals
     def _make_panel(self, title: str) -> pg.PlotWidget:
         plot = pg.PlotWidget()
-        plot.setMinimumHeight(110)
+        plot.setMinimumHeight(90)
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setMenuEnabled(True)
         plot.getAxis("left").setWidth(AXIS_WIDTH)
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
         plot.getPlotItem().setContentsMargins(2, 2, 8, 2)
-        plot.addLegend(offset=(-6, 6), labelTextSize="8pt", verSpacing=-4)
-        if self._panels:
-            plot.setXLink(next(iter(self._panels.values())))
+        box = plot.getViewBox()
+        box.enableAutoRange(axis=pg.ViewBox.XAxis, enable=False)
+        box.setAutoVisible(y=True)  # zoomed in on some steps, the values there fill the height
+        box.sigRangeChangedManually.connect(lambda mask, b=box: self._user_moved_x(b, mask))
+        box.sigStateChanged.connect(self._auto_button)
         plot.setToolTip("Drag to pan, wheel to zoom, right-click for options; the small 'A' button restores auto-range")
         self._splitter.addWidget(plot)
         return plot
@@ -325,8 +372,7 @@ class LivePlots(QWidget):
             curve = _Curve(self._panels[title].getPlotItem(), self._label(name), colour,
                            smoothable=title != CATCH_ALL)
             self._curves[name] = curve
-            legend = self._panels[title].getPlotItem().legend
-            legend.setColumnCount(max(1, math.ceil(len(legend.items) / 4)))
+            self._refresh_heading(title)
             self._update_visibility()
         return curve
 
@@ -342,6 +388,41 @@ class LivePlots(QWidget):
             if curve.reference is not None:
                 curve.reference.setData([lo, max(hi, lo + 1)], [curve.reference_value] * 2)
 
+    def _fit_x(self) -> None:
+        """Every panel shows the steps of all the data, from step 0 (one point alone is not zoomed into)."""
+        ends = self.data_x_range()
+        if ends is None:
+            return
+        lo, hi = min(0.0, ends[0]), ends[1]
+        hi = max(hi, lo + 1.0)
+        self._set_x(lo, hi, padding=X_PADDING)
+
+    def _set_x(self, lo: float, hi: float, padding: float = 0.0, source: pg.ViewBox | None = None) -> None:
+        self._syncing_x = True
+        try:
+            for plot in self._panels.values():
+                box = plot.getViewBox()
+                if box is not source:
+                    box.setXRange(lo, hi, padding=padding)
+                    box.enableAutoRange(axis=pg.ViewBox.XAxis, enable=False)
+        finally:
+            self._syncing_x = False
+
+    def _user_moved_x(self, source: pg.ViewBox, mask: list) -> None:
+        """A pan or zoom in one panel: the others show the same steps, and new points no longer move them."""
+        if self._syncing_x or not mask[0]:
+            return
+        self._follow_x = False
+        lo, hi = source.viewRange()[0]
+        self._set_x(lo, hi, source=source)
+
+    def _auto_button(self, box: pg.ViewBox) -> None:
+        """The "A" button (or the menu's auto-range) gives the step axis back to the data."""
+        if self._syncing_x or not box.autoRangeEnabled()[0]:
+            return
+        self._follow_x = True
+        self._fit_x()
+
     def _update_visibility(self) -> None:
         used = {self._panel_title(n) for n in self._curves}
         visible = [t for t in self._panels if t in used]
@@ -355,26 +436,65 @@ class LivePlots(QWidget):
             plot.getAxis("bottom").setStyle(showValues=bottom)  # the x axes are linked: one scale suffices
         self._empty_label.setVisible(not used)
         self._splitter.setVisible(bool(used))
+        self._smooth_box.setVisible(bool(used))
         # a panel shown later would otherwise keep whatever height the splitter left it
         self._splitter.setSizes([1000 if title in used else 0 for title in self._panels])
+
+    def _refresh_heading(self, title: str) -> None:
+        """The panel's title and then its series in their colours, wrapped to the panel's width.
+
+        This is the legend: in the title row it never covers the newest
+        points, which a legend box in the plot's corner always does.
+        """
+        entries = []
+        names = [n for n in self._curves if self._panel_title(n) == title]
+        declared = list(self._panel_of)
+        names.sort(key=lambda n: declared.index(n) if n in declared else len(declared))  # the panel's own order
+        for name in names:
+            curve = self._curves[name]
+            entries.append((curve.colour, "━", self._label(name)))
+            if curve.reference is not None:
+                entries.append((curve.colour, "╌", f"{self._label(name)} (corpus)"))
+        self._legends[title] = [label for _, _, label in entries]
+        plot = self._panels[title]
+        font = plot.font()
+        font.setPointSizeF(HEADING_PT)
+        metrics = QFontMetricsF(font)
+        room = max(120.0, plot.width() - AXIS_WIDTH - 24)
+        heading = title[:1].upper() + title[1:]
+        lines = [[f"<b>{html.escape(heading)}</b>"]]
+        used = metrics.horizontalAdvance(heading) * 1.15  # bold is wider
+        for colour, mark, label in entries:
+            width = metrics.horizontalAdvance(f"    {mark} {label}")
+            if used + width > room:
+                lines.append([])
+                used = 0.0
+            lines[-1].append(f'<span style="color:{colour}">{mark}</span>&nbsp;{html.escape(label)}')
+            used += width
+        text = "<br>".join("&nbsp;&nbsp;&nbsp;&nbsp;".join(line) for line in lines)
+        height = int(len(lines) * metrics.lineSpacing() + 10)
+        item = plot.getPlotItem()
+        item.setTitle(text, size=f"{HEADING_PT}pt", color=self.palette().color(QPalette.ColorRole.Text))
+        item.titleLabel.setMaximumHeight(height)
+        item.layout.setRowFixedHeight(0, height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        for title in self._panels:
+            self._refresh_heading(title)
 
     def _apply_palette(self) -> None:
         pal = self.palette()
         base, text, mid = (pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text),
                            pal.color(QPalette.ColorRole.Mid))
-        legend_bg = QColor(base)
-        legend_bg.setAlpha(200)
         for title, plot in self._panels.items():
             plot.setBackground(base)
             item = plot.getPlotItem()
-            item.setTitle(title[:1].upper() + title[1:], size="9pt", color=text)
             for side in ("left", "bottom"):
                 axis = item.getAxis(side)
                 axis.setPen(mid)
                 axis.setTextPen(text)
-            item.legend.setBrush(legend_bg)
-            item.legend.setPen(pg.mkPen(mid))
-            item.legend.setLabelTextColor(text)
+            self._refresh_heading(title)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):

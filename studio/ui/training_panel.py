@@ -84,6 +84,7 @@ class TrainingPanel(QGroupBox):
     samples = Signal(dict)
     metrics = Signal(dict)
     checkpoint = Signal(dict)
+    weights = Signal(dict)  # step, tensors: live EMA weights for the explorer
     finished = Signal(dict)  # status, step, run
     presetChanged = Signal(str)
     stateChanged = Signal(str)  # idle | starting | training | paused | stopping
@@ -404,6 +405,7 @@ class TrainingPanel(QGroupBox):
         thread.samples.connect(self.samples)
         thread.metrics.connect(self.metrics)
         thread.checkpoint.connect(self.checkpoint)
+        thread.weights.connect(self.weights)
         thread.progress.connect(self._on_progress)
         thread.phase.connect(self._on_phase)
         thread.message.connect(self.add_message)

@@ -87,3 +87,49 @@ def readable_error(exc: BaseException) -> str:
     if text:
         return text
     return traceback.format_exception_only(type(exc), exc)[-1].strip()
+
+
+class LatestOnly:
+    """One job at a time for a stream of requests where only the newest matters (loading models).
+
+    A request made while a job runs waits in a single slot that the next
+    request overwrites, so a burst of checkpoints loads the first and the
+    last, never all of them in a queue.  :meth:`cancel` drops the waiting
+    request and the result of the running one (another run was opened).
+    """
+
+    def __init__(self, name: str, owner: QObject | None = None) -> None:
+        self._name = name
+        self._owner = owner
+        self._epoch = 0
+        self._pending: tuple[Callable[[], Any], Callable[[Any], None], Callable[[str], None] | None, int] | None = None
+        self._running: BackgroundTask | None = None
+
+    def submit(self, fn: Callable[[], Any], on_success: Callable[[Any], None],
+               on_failure: Callable[[str], None] | None = None) -> None:
+        """Runs ``fn`` after the job in progress, unless a newer request replaces it first."""
+        self._pending = (fn, on_success, on_failure, self._epoch)
+        if self._running is None:
+            self._next()
+
+    def cancel(self) -> None:
+        self._epoch += 1
+        self._pending = None
+
+    def busy(self) -> bool:
+        return self._running is not None or self._pending is not None
+
+    def _next(self) -> None:
+        if self._pending is None:
+            return
+        fn, on_success, on_failure, epoch = self._pending
+        self._pending = None
+        self._running = run_in_background(fn, lambda result: self._done(epoch, on_success, result),
+                                          lambda text: self._done(epoch, on_failure, text),
+                                          name=self._name, owner=self._owner)
+
+    def _done(self, epoch: int, callback: Callable[[Any], None] | None, value: Any) -> None:
+        self._running = None
+        if epoch == self._epoch and callback is not None:
+            callback(value)
+        self._next()

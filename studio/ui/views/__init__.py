@@ -19,7 +19,11 @@ VIEW_MODULES: dict[str, str] = {
 
 
 class ArtifactView(Protocol):
-    """Draws one domain's artifacts."""
+    """Draws one domain's artifacts.
+
+    A view may also set ``textual = True`` when its caption is the artifact
+    itself (text): small previews then list captions instead of pictures.
+    """
 
     def pixmap(self, artifact: Any, size: int) -> QPixmap:
         """A picture of the artifact fitting in a ``size`` × ``size`` square (aspect kept)."""

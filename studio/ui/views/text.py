@@ -57,7 +57,13 @@ def _fitting_layout(text: str, box: QRectF, max_px: int, min_px: int) -> tuple[Q
 
 
 class TextView:
-    """A dark card with light, word-wrapped text, centred vertically."""
+    """A dark card with light, word-wrapped text, centred vertically.
+
+    ``textual``: the caption is the artifact itself, so lists too small for
+    a readable card (the dataset strip) show the words instead.
+    """
+
+    textual = True
 
     def pixmap(self, artifact: Any, size: int) -> QPixmap:
         text = "" if artifact is None else str(artifact).strip()
