@@ -7,6 +7,7 @@ The command names and flags below are a contract (scripts depend on them):
     studio interpolate RUN_DIR --seeds A B [C ...] --frames N --out FILE
     studio import DOMAIN DATA_DIR [--json]
     studio demo DOMAIN --out DIR
+    studio export-model RUN_DIR --out FILE.safetensors
 """
 from __future__ import annotations
 
@@ -197,6 +198,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_model(args: argparse.Namespace) -> int:
+    from studio.core.model import load_model, save_model_file
+
+    model = load_model(args.run_dir)
+    path = save_model_file(model, args.out, note=args.note)
+    print(f"wrote the {model.domain.name} model of step {model.step} to {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="studio", description="GAN Studio from the command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -238,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true")
     imp.add_argument("--preset")
     imp.set_defaults(func=cmd_import)
+
+    export = sub.add_parser("export-model", help="save a run's generator as a model file to share or ship")
+    export.add_argument("run_dir")
+    export.add_argument("--out", required=True)
+    export.add_argument("--note", default="")
+    export.set_defaults(func=cmd_export_model)
 
     demo = sub.add_parser("demo", help="write the built-in demo data of a domain")
     demo.add_argument("domain", choices=domain_names())

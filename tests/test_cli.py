@@ -65,3 +65,17 @@ def test_import_reports_and_exit_codes(tmp_path, data_dir, capsys):
 def test_errors_are_messages_not_tracebacks(tmp_path, toy_domain, capsys):
     assert main(["sample", str(tmp_path / "nowhere"), "--count", "1", "--out", str(tmp_path / "o")]) == 2
     assert "not a GAN Studio run" in capsys.readouterr().err
+
+
+def test_export_model_round_trips_in_half_precision(tmp_path, data_dir):
+    from studio.core.model import load_model_file
+
+    run = tmp_path / "run"
+    main(["train", "toy", str(data_dir), "--out", str(run), "--steps", "10"])
+    assert main(["export-model", str(run), "--out", str(tmp_path / "toy-model.safetensors"), "--note", "hi"]) == 0
+    shipped = load_model_file(tmp_path / "toy-model.safetensors")
+    original = load_model(run)
+    assert shipped.step == 10 and shipped.domain.name == "toy"
+    a, b = shipped.render_seeds([1, 2]), original.render_seeds([1, 2])
+    assert all(np.abs(x.astype(int) - y.astype(int)).max() <= 2 for x, y in zip(a, b))
+    assert json.loads((tmp_path / "toy-model.json").read_text())["note"] == "hi"

@@ -5,6 +5,8 @@ a run's newest readable checkpoint; only the tensors, never code.
 """
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +99,59 @@ def model_from_tensors(domain: Domain, preset: Preset, meta: dict[str, Any], ten
         aux[name] = module.to(device).eval().requires_grad_(False)
     return Model(domain, preset, meta, generator.to(device), aux, device, step, run_path)
 
+
+
+MODEL_SUFFIX = ".safetensors"
+
+
+def shipped_models_folder() -> Path:
+    """``models/`` beside the package: the small generators the studio ships as defaults."""
+    return Path(__file__).resolve().parent.parent.parent / "models"
+
+
+def shipped_model_path(domain_name: str) -> Path | None:
+    path = shipped_models_folder() / f"{domain_name}-demo{MODEL_SUFFIX}"
+    return path if path.is_file() else None
+
+
+def save_model_file(model: Model, path: str | Path, note: str = "") -> Path:
+    """Writes EMA-G (and auxiliary nets) as one safetensors file + JSON: a model to share or ship.
+
+    Weights are stored in half precision: these files are for sampling, and
+    half the size matters for a model that travels with the program.
+    """
+    from safetensors.torch import save_file
+
+    from studio.core.runs import software_versions
+
+    path = Path(path).with_suffix(MODEL_SUFFIX)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = ck.module_tensors(model.generator, "G_ema")
+    for name, module in model.aux.items():
+        tensors.update(ck.module_tensors(module, f"aux.{name}"))
+    half = {k: (v.half() if v.is_floating_point() else v).detach().cpu().contiguous().clone() for k, v in tensors.items()}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(half, str(tmp))
+    os.replace(tmp, path)
+    record = {
+        "domain": model.domain.name, "preset": model.preset.to_dict(), "meta": model.meta, "step": model.step,
+        "note": note, "software": software_versions(),
+    }
+    json_path = path.with_suffix(".json")
+    json_path.write_text(json.dumps(record, indent=1, ensure_ascii=False), "utf-8")
+    return path
+
+
+def load_model_file(path: str | Path, device: str | None = "cpu") -> Model:
+    """A model written by :func:`save_model_file` (only tensors and JSON are read)."""
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    try:
+        record = json.loads(path.with_suffix(".json").read_text("utf-8"))
+        tensors = {k: (v.float() if v.is_floating_point() else v) for k, v in load_file(str(path)).items()}
+    except (OSError, ValueError) as exc:
+        raise ck.CheckpointError(f"{path}: cannot be read as a GAN Studio model ({exc})") from exc
+    domain = get_domain(record["domain"])
+    return model_from_tensors(domain, Preset.from_dict(record["preset"]), record["meta"], tensors,
+                              pick_device(device), int(record["step"]), None)
