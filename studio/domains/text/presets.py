@@ -5,6 +5,12 @@ autoencoder (the Pretrainer), then ``steps`` GAN steps in which small MLPs
 learn the distribution of the autoencoder's codes.  The GAN phase is cheap
 (MLPs on 64-d vectors), so WGAN-GP with 5 critic steps costs little even on
 a CPU; the autoencoder is where the minutes go.
+
+Measured on the English demo verse (2000 + 2000 steps, one thread): code
+noise 0.1 during autoencoder training (ARAE's value) is what brings samples
+to real-line quality; with 0.01 the autoencoder rebuilds lines better but
+the GAN's codes fall between lines and decode to blends (BLEU-2 0.82-0.85
+against the held-out lines' 0.92, instead of 0.93).
 """
 from __future__ import annotations
 
@@ -12,8 +18,8 @@ from studio.core.domain import Preset
 
 CPU_SMALL = Preset(
     name="cpu-small",
-    description="GRU autoencoder (64-d code) + latent WGAN-GP; readable lines in minutes on 2 CPU cores",
-    z_dim=32,
+    description="GRU autoencoder (64-d code) + latent WGAN-GP; readable lines in about 10 minutes on one CPU core",
+    z_dim=64,
     batch_size=64,
     lr_g=1e-4,
     lr_d=1e-4,
@@ -23,19 +29,19 @@ CPU_SMALL = Preset(
     gp_weight=10.0,
     ema_beta=0.995,
     ema_start=500,
-    steps=4000,
-    sample_every=250,
+    steps=2000,
+    sample_every=200,
     metrics_every=500,
     checkpoint_every=1000,
     device_kind="cpu",
     net={
-        "ae_steps": 3000,
+        "ae_steps": 2000,
         "ae_lr": 2e-3,
         "emb_dim": 64,
         "hidden": 256,
         "code_dim": 64,
         "layers": 1,
-        "code_noise": 0.05,
+        "code_noise": 0.1,
         "word_dropout": 0.1,
         "g_hidden": 256,
         "d_hidden": 256,
@@ -68,7 +74,7 @@ GPU_LARGE = Preset(
         "hidden": 512,
         "code_dim": 128,
         "layers": 2,
-        "code_noise": 0.05,
+        "code_noise": 0.1,
         "word_dropout": 0.1,
         "g_hidden": 512,
         "d_hidden": 512,

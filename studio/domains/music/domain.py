@@ -1,0 +1,207 @@
+"""The Music domain: what the generic pipeline calls (see ``studio/core/domain.py``).
+
+Corpus rows are 0/1 piano-rolls; G's output space is [-1, 1] with -1 as
+silence, so a cell sounds when its value is above 0 (probability 0.5).
+torch is imported inside the methods: listing tabs and presets stays fast.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from studio.core.domain import CancelFn, Corpus, ModelContext, Preset, ProgressFn
+from studio.domains.music.presets import PRESETS
+from studio.domains.music.roll import DRUMS, Clip, clip_from_meta
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+AUGMENTATIONS = ("translation",)
+TIME_SHIFT_RATIO = 0.125  # translation moves a phrase by up to an eighth of its length (two beats of 4 bars)
+
+
+def _pitched_mask(meta: dict[str, Any], device: "torch.device") -> "torch.Tensor":
+    import torch
+
+    return torch.tensor([role != DRUMS for role in meta["roles"]], device=device)
+
+
+def random_transpose(x: "torch.Tensor", meta: dict[str, Any], max_shift: int,
+                     generator: "torch.Generator | None" = None) -> "torch.Tensor":
+    """Shifts each phrase's pitched tracks by up to ``max_shift`` semitones, never pushing a note out of range.
+
+    Drums keep their pitches (they name instruments, not notes).
+    """
+    import torch
+
+    n, _, _, pitches = x.shape
+    pitched = _pitched_mask(meta, x.device)
+    if max_shift <= 0 or not bool(pitched.any()):
+        return x
+    used = (x[:, pitched] > 0).any(dim=(1, 2))  # N x pitches
+    rows = torch.arange(pitches, device=x.device)
+    low = torch.where(used, rows, pitches).min(dim=1).values
+    high = torch.where(used, rows, -1).max(dim=1).values
+    down = torch.clamp(low, max=max_shift)  # an empty phrase has low = pitches: any shift is fine
+    up = torch.clamp(pitches - 1 - high, max=max_shift)
+    r = torch.rand(n, generator=generator, device=generator.device if generator is not None else None)
+    shift = (r.to(x.device) * (down + up + 1).float()).long().clamp(max=down + up) - down  # in [-down, up]
+    source = rows.unsqueeze(0) - shift.unsqueeze(1)  # N x pitches: output row p reads row p - shift
+    valid = (source >= 0) & (source < pitches)
+    index = source.clamp(0, pitches - 1).view(n, 1, 1, pitches).expand_as(x)
+    moved = torch.where(valid.view(n, 1, 1, pitches), x.gather(3, index), torch.full_like(x, -1.0))
+    return torch.where(pitched.view(1, -1, 1, 1), moved, x)
+
+
+def time_translation(x: "torch.Tensor", generator: "torch.Generator", ratio: float = TIME_SHIFT_RATIO) -> "torch.Tensor":
+    """DiffAugment translation along time only (moving along pitch would change the key, not the phrase).
+
+    The core op pads with 0, which in [-1, 1] would mean "half on": shifting
+    x + 1 makes the padding silence.
+    """
+    from studio.core.augment import translation
+
+    return translation(x + 1.0, generator, ratio=ratio, axes="h") - 1.0
+
+
+class MusicDomain:
+    """MIDI folders in, phrases of piano-roll out (see the module docstrings of this package)."""
+
+    name = "music"
+    title = "Music"
+    artifact_suffix = ".mid"
+    walk_suffix = ".mid"
+    presets: dict[str, Preset] = PRESETS
+
+    def default_preset(self, device_type: str) -> str:
+        return "gpu-large" if device_type == "cuda" else "cpu-small"
+
+    # ----------------------------------------------------------------- data
+    def import_folder(self, folder: str | Path, options: dict[str, Any], progress: ProgressFn | None = None,
+                      cancel: CancelFn | None = None) -> Corpus:
+        from studio.domains.music.corpus import import_midi
+
+        return import_midi(folder, options, progress, cancel)
+
+    def demo_corpus_folder(self, target: str | Path) -> Path:
+        from studio.domains.music.demo import write_demo_folder
+
+        return write_demo_folder(target)
+
+    def real_batch(self, batch: "torch.Tensor", meta: dict[str, Any], train: bool) -> "torch.Tensor":
+        x = batch.float() * 2.0 - 1.0
+        if train:
+            x = random_transpose(x, meta, int(meta.get("transpose", 0)))
+        return x
+
+    def augment(self, x: "torch.Tensor", policy: str, generator: "torch.Generator") -> "torch.Tensor":
+        for name in (n.strip() for n in policy.split(",")):
+            if not name:
+                continue
+            if name != "translation":
+                raise ValueError(f"unknown music augmentation {name!r}; known: {', '.join(AUGMENTATIONS)}")
+            x = time_translation(x, generator)
+        return x
+
+    # ----------------------------------------------------------------- nets
+    def build_generator(self, preset: Preset, meta: dict[str, Any]) -> "nn.Module":
+        from studio.domains.music.nets import build_generator
+
+        return build_generator(preset.z_dim, meta, preset.net)
+
+    def build_discriminator(self, preset: Preset, meta: dict[str, Any]) -> "nn.Module":
+        from studio.domains.music.nets import build_discriminator
+
+        return build_discriminator(meta, preset.net)
+
+    def pretrainer(self, preset: Preset, corpus: Corpus, device: "torch.device") -> None:
+        return None
+
+    def aux_modules(self, preset: Preset, meta: dict[str, Any]) -> dict[str, "nn.Module"]:
+        return {}
+
+    # -------------------------------------------------------------- outputs
+    def binarise(self, output: "torch.Tensor", options: dict[str, Any]) -> np.ndarray:
+        """G output -> N x tracks x steps x pitches uint8 of 0/1.
+
+        ``options["threshold"]`` (default 0.5) is a probability: a cell
+        sounds above it.  ``options["sampling"] == "bernoulli"`` draws each
+        cell instead, from a generator seeded by ``options["seed"]`` (0), so
+        the same options give the same notes.
+        """
+        import torch
+
+        prob = ((output.detach().float().cpu() + 1.0) / 2.0).clamp(0.0, 1.0)
+        if options.get("sampling") == "bernoulli":
+            gen = torch.Generator().manual_seed(int(options.get("seed", 0)))
+            on = torch.bernoulli(prob, generator=gen) > 0
+        else:
+            on = prob > float(options.get("threshold", 0.5))
+        return on.numpy().astype(np.uint8)
+
+    def decode(self, output: "torch.Tensor", ctx: ModelContext) -> list[Clip]:
+        """Clips with the corpus's grid, roles, programs and tempo (``options`` may set "programs", "tempo")."""
+        rolls = self.binarise(output, ctx.options)
+        clips = [clip_from_meta(roll, ctx.meta) for roll in rolls]
+        programs = ctx.options.get("programs")
+        tempo = ctx.options.get("tempo")
+        for clip in clips:
+            if programs is not None:
+                clip.programs = [int(p) for p in programs]
+            if tempo is not None:
+                clip.tempo = float(tempo)
+        return clips
+
+    def metrics(self, output: "torch.Tensor", corpus: Corpus, ctx: ModelContext) -> dict[str, float]:
+        from studio.domains.music.metrics import music_metrics
+
+        return music_metrics(self.binarise(output, ctx.options), corpus.meta)
+
+    def reference_metrics(self, corpus: Corpus) -> dict[str, float]:
+        """The training data's own figures, for the dashed reference lines beside :meth:`metrics`."""
+        from studio.domains.music.metrics import corpus_metrics
+
+        return corpus_metrics(corpus)
+
+    # --------------------------------------------------------------- export
+    def save_artifact(self, artifact: Clip, path: str | Path, info: dict[str, Any]) -> Path:
+        from studio.domains.music.codec import write_midi
+
+        return write_midi(artifact, path, info)
+
+    def save_walk(self, artifacts: Sequence[Clip], path: str | Path, info: dict[str, Any]) -> Path:
+        from studio.domains.music.codec import write_midi
+
+        return write_midi(list(artifacts), path, info)
+
+    def save_grid(self, artifacts: Sequence[Clip], path: str | Path, info: dict[str, Any]) -> Path:
+        return self.save_walk(artifacts, path, info)
+
+    # ------------------------------------------------------- for the UI tab
+    def artifact_image(self, clip: Clip, scale: int = 2) -> np.ndarray:
+        """H x W x 3 uint8 piano-roll picture of a clip (thumbnails, gallery, screenshots)."""
+        from studio.domains.music.roll import roll_image
+
+        return roll_image(clip, scale)
+
+    def render_audio(self, clip: Clip, sample_rate: int = 22050) -> np.ndarray:
+        """Mono float32 audio of a clip from the built-in synthesizer."""
+        from studio.domains.music.synth import render_clip
+
+        return render_clip(clip, sample_rate)
+
+    def load_artifacts(self, path: str | Path, meta: dict[str, Any]) -> list[Clip]:
+        """A MIDI file's phrases on a corpus's grid (raises ``codec.MidiProblem`` naming what is wrong)."""
+        from studio.domains.music.codec import midi_to_clips
+
+        options = {k: meta[k] for k in ("steps_per_beat", "bars", "lowest", "pitches")}
+        roles = list(meta["roles"])
+        options["roles"] = "merged" if len(roles) == 1 else "multi"
+        options["drums"] = DRUMS in roles
+        return midi_to_clips(path, options)
+
+
+DOMAIN = MusicDomain()

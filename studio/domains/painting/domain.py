@@ -1,0 +1,116 @@
+"""Painting: folders of pictures -> square RGB tensors -> a GAN -> PNG, GIF walks and grids.
+
+Only the recipes (``presets.py``) are imported with this module; torch, the
+nets and the image code load on first use, so the window can list the tab
+and its presets before torch is in memory.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from studio.core.domain import CancelFn, Corpus, ModelContext, Preset, ProgressFn
+from studio.domains.painting.presets import DEFAULTS, PRESETS
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+    from torch import nn
+
+
+def _size(preset: Preset, meta: dict[str, Any]) -> int:
+    """The corpus's picture size wins over the preset's, so a run always matches its data."""
+    return int(meta.get("size") or preset.import_options.get("size", 64))
+
+
+class PaintingDomain:
+    name = "painting"
+    title = "Painting"
+    artifact_suffix = ".png"
+    walk_suffix = ".gif"
+
+    def __init__(self) -> None:
+        self.presets: dict[str, Preset] = dict(PRESETS)
+
+    def default_preset(self, device_type: str) -> str:
+        return DEFAULTS.get(device_type, DEFAULTS["cpu"])
+
+    # ----------------------------------------------------------------- data
+    def import_folder(
+        self,
+        folder: str | Path,
+        options: dict[str, Any],
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> Corpus:
+        from studio.domains.painting.corpus import import_images
+
+        return import_images(folder, options, progress, cancel)
+
+    def demo_corpus_folder(self, target: str | Path) -> Path:
+        from studio.domains.painting.demo import write_demo_folder
+
+        return write_demo_folder(target)
+
+    def real_batch(self, batch: "torch.Tensor", meta: dict[str, Any], train: bool) -> "torch.Tensor":
+        """uint8 pixels -> [-1, 1]; in training half the pictures are mirrored (a free doubling of the folder)."""
+        import torch
+
+        x = batch.float().div_(127.5).sub_(1.0)
+        if train:
+            flip = torch.rand(x.shape[0], 1, 1, 1, device=x.device) < 0.5
+            x = torch.where(flip, x.flip(-1), x)
+        return x
+
+    def augment(self, x: "torch.Tensor", policy: str, generator: "torch.Generator") -> "torch.Tensor":
+        from studio.core.augment import diff_augment
+
+        return diff_augment(x, policy, generator)
+
+    # ----------------------------------------------------------------- nets
+    def build_generator(self, preset: Preset, meta: dict[str, Any]) -> "nn.Module":
+        from studio.domains.painting.nets import build_generator
+
+        return build_generator(preset.net, preset.z_dim, _size(preset, meta))
+
+    def build_discriminator(self, preset: Preset, meta: dict[str, Any]) -> "nn.Module":
+        from studio.domains.painting.nets import build_discriminator
+
+        return build_discriminator(preset.net, _size(preset, meta))
+
+    def pretrainer(self, preset: Preset, corpus: Corpus, device: "torch.device") -> None:
+        return None
+
+    def aux_modules(self, preset: Preset, meta: dict[str, Any]) -> dict[str, "nn.Module"]:
+        return {}
+
+    # ------------------------------------------------------------- outputs
+    def decode(self, output: "torch.Tensor", ctx: ModelContext) -> list["np.ndarray"]:
+        from studio.domains.painting.codec import to_images
+
+        return to_images(output)
+
+    def metrics(self, output: "torch.Tensor", corpus: Corpus, ctx: ModelContext) -> dict[str, float]:
+        """SWD, diversity and the copy check against (a fixed sample of at most 512 of) the corpus."""
+        from studio.domains.painting.codec import to_uint8
+        from studio.domains.painting.metrics import painting_metrics, reference_for
+
+        return painting_metrics(to_uint8(output), reference_for(corpus))
+
+    def save_artifact(self, artifact: Any, path: str | Path, info: dict[str, Any]) -> Path:
+        from studio.domains.painting.codec import save_png
+
+        return save_png(artifact, path, info)
+
+    def save_walk(self, artifacts: Sequence[Any], path: str | Path, info: dict[str, Any]) -> Path:
+        from studio.domains.painting.codec import save_gif
+
+        return save_gif(artifacts, path, info)
+
+    def save_grid(self, artifacts: Sequence[Any], path: str | Path, info: dict[str, Any]) -> Path:
+        from studio.domains.painting.codec import save_grid_png
+
+        return save_grid_png(artifacts, path, info)
+
+
+DOMAIN = PaintingDomain()

@@ -1,0 +1,190 @@
+"""The character autoencoder (phase one of a text run) and the Pretrainer that trains it.
+
+A GAN cannot pass gradients through sampled characters, so, as in ARAE
+(Zhao et al. 2018) and LaTextGAN, the GAN works in the fixed-size code space
+of a sequence autoencoder instead.  Codes live on the unit sphere, which
+keeps their scale fixed for the critic; Gaussian noise on the code and word
+dropout while training make the decoder forgiving of the GAN's slightly-off
+codes.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from studio.core.domain import Preset
+from studio.domains.text.vocab import PAD, UNK
+
+NET_DEFAULTS: dict[str, Any] = {
+    "ae_steps": 2000,
+    "ae_lr": 2e-3,
+    "ae_lr_floor": 0.1,  # the learning rate decays (cosine) to this share of ae_lr
+    "emb_dim": 64,
+    "hidden": 256,
+    "code_dim": 64,
+    "layers": 1,
+    "code_noise": 0.1,  # std per code dimension while training; smooths the code space for the GAN
+    "word_dropout": 0.1,  # share of teacher-forced inputs replaced by UNK, so the decoder leans on the code
+    "grad_clip": 1.0,
+}
+ENCODE_CHUNK = 256
+
+
+def net_options(preset: Preset) -> dict[str, Any]:
+    return {**NET_DEFAULTS, **preset.net}
+
+
+class TextAutoencoder(nn.Module):
+    """GRU encoder -> code on the unit sphere -> GRU decoder fed the code at every step."""
+
+    def __init__(self, vocab_size: int, emb_dim: int, hidden: int, code_dim: int, layers: int = 1) -> None:
+        super().__init__()
+        self.vocab_size, self.hidden, self.code_dim, self.layers = vocab_size, hidden, code_dim, layers
+        self.embed = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
+        self.encoder = nn.GRU(emb_dim, hidden, layers, batch_first=True)
+        self.to_code = nn.Linear(hidden, code_dim)
+        self.from_code = nn.Linear(code_dim, hidden * layers)
+        self.decoder = nn.GRU(emb_dim + code_dim, hidden, layers, batch_first=True)
+        self.out = nn.Linear(hidden, vocab_size)
+
+    def encode(self, ids: torch.Tensor) -> torch.Tensor:
+        """``[BOS, chars, EOS, PAD...]`` rows -> unit-norm codes (N, code_dim).
+
+        The encoder reads each line backwards (Sutskever et al. 2014): its
+        last steps then see the first characters, which the decoder needs
+        first.  The code comes from the state at each line's own end (no
+        packed sequences: their backward pass is quadratic in length on CPU).
+        """
+        lengths = (ids != PAD).sum(dim=1).clamp(min=1)
+        ids = ids[:, : int(lengths.max())]
+        t = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
+        backwards = torch.where(t < lengths.unsqueeze(1), lengths.unsqueeze(1) - 1 - t, t)
+        out, _ = self.encoder(self.embed(ids.gather(1, backwards)))
+        last = out.gather(1, (lengths - 1).view(-1, 1, 1).expand(-1, 1, out.shape[2])).squeeze(1)
+        return F.normalize(self.to_code(last), dim=1)
+
+    def _scaled(self, code: torch.Tensor) -> torch.Tensor:
+        """Unit-norm codes have entries near 1/sqrt(d); scaled up they speak as loudly as the embeddings."""
+        return code * math.sqrt(self.code_dim)
+
+    def initial_state(self, code: torch.Tensor) -> torch.Tensor:
+        h = torch.tanh(self.from_code(self._scaled(code)))
+        return h.view(code.shape[0], self.layers, self.hidden).transpose(0, 1).contiguous()
+
+    def teacher_forced(self, inputs: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        """Logits (N, T, vocab) for the next character after each of ``inputs`` (N, T)."""
+        emb = self.embed(inputs)
+        x = torch.cat([emb, self._scaled(code).unsqueeze(1).expand(-1, inputs.shape[1], -1)], dim=2)
+        out, _ = self.decoder(x, self.initial_state(code))
+        return self.out(out)
+
+    def step(self, token: torch.Tensor, state: torch.Tensor, code: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One decoding step: last tokens (N,) -> next-character logits (N, vocab) and the new state."""
+        x = torch.cat([self.embed(token), self._scaled(code)], dim=1).unsqueeze(1)
+        out, state = self.decoder(x, state)
+        return self.out(out[:, 0]), state
+
+
+def build_autoencoder(preset: Preset, meta: dict[str, Any]) -> TextAutoencoder:
+    net = net_options(preset)
+    return TextAutoencoder(len(meta["vocab"]), int(net["emb_dim"]), int(net["hidden"]), int(net["code_dim"]), int(net["layers"]))
+
+
+def reconstruction_loss(
+    ae: TextAutoencoder, ids: torch.Tensor, code_noise: float = 0.0, word_dropout: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(cross-entropy per character, token accuracy) of rebuilding ``ids`` from their own codes."""
+    lengths = (ids != PAD).sum(dim=1)
+    ids = ids[:, : int(lengths.max())]
+    code = ae.encode(ids)
+    if code_noise > 0:
+        code = code + code_noise * torch.randn_like(code)
+    inputs, targets = ids[:, :-1], ids[:, 1:]
+    if word_dropout > 0:
+        drop = (torch.rand(inputs.shape, device=ids.device) < word_dropout) & (inputs != PAD)
+        drop[:, 0] = False  # keep BOS
+        inputs = inputs.masked_fill(drop, UNK)
+    logits = ae.teacher_forced(inputs, code)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=PAD)
+    mask = targets != PAD
+    acc = (logits.argmax(dim=2) == targets)[mask].float().mean()
+    return loss, acc
+
+
+class AutoencoderPretrainer:
+    """Trains the autoencoder for ``total_steps`` steps before the GAN (studio.core.domain.Pretrainer).
+
+    The learning rate follows a cosine from ``ae_lr`` down to
+    ``ae_lr * ae_lr_floor`` over ``total_steps``; the step count is read back
+    from the optimiser state on resume, so a resumed run continues the curve.
+    """
+
+    def __init__(self, preset: Preset, meta: dict[str, Any], device: torch.device | str) -> None:
+        self.net = net_options(preset)
+        self.device = torch.device(device)
+        self.autoencoder = build_autoencoder(preset, meta).to(self.device)
+        self.modules: dict[str, nn.Module] = {"autoencoder": self.autoencoder}
+        self.total_steps = int(self.net["ae_steps"])
+        self.optimizer = torch.optim.Adam(self.autoencoder.parameters(), lr=float(self.net["ae_lr"]))
+        self.steps_done = 0
+
+    def learning_rate(self) -> float:
+        base, floor = float(self.net["ae_lr"]), float(self.net["ae_lr_floor"])
+        t = min(1.0, self.steps_done / max(1, self.total_steps))
+        return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+
+    def step(self, real: torch.Tensor) -> dict[str, float]:
+        self.autoencoder.train()
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate()
+        loss, acc = reconstruction_loss(
+            self.autoencoder, real.to(self.device).long(), float(self.net["code_noise"]), float(self.net["word_dropout"])
+        )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.autoencoder.parameters(), float(self.net["grad_clip"]))
+        self.optimizer.step()
+        self.steps_done += 1
+        return {"ae_loss": float(loss.detach()), "ae_acc": float(acc)}
+
+    @torch.no_grad()
+    def encode(self, real: torch.Tensor) -> torch.Tensor:
+        """Codes of any number of rows, in chunks of similar length (less padding to run through the GRU)."""
+        was_training = self.autoencoder.training
+        self.autoencoder.eval()
+        rows = real.to(self.device).long()
+        order = torch.argsort((rows != PAD).sum(dim=1))
+        codes = torch.zeros((rows.shape[0], self.autoencoder.code_dim), device=self.device)
+        try:
+            for i in range(0, rows.shape[0], ENCODE_CHUNK):
+                index = order[i : i + ENCODE_CHUNK]
+                codes[index] = self.autoencoder.encode(rows[index])
+        finally:
+            self.autoencoder.train(was_training)
+        return codes
+
+    def optimizer_state(self) -> dict[str, Any]:
+        return self.optimizer.state_dict()
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state)
+        steps = [s.get("step") for s in self.optimizer.state.values() if "step" in s]
+        self.steps_done = int(max(float(s) for s in steps)) if steps else 0
+
+
+@torch.no_grad()
+def reconstruction_accuracy(ae: TextAutoencoder, rows: torch.Tensor, chunk: int = 512) -> float:
+    """Teacher-forced token accuracy over ``rows`` (no noise, no dropout): how well codes keep the text."""
+    ae.eval()
+    hits = total = 0.0
+    for i in range(0, rows.shape[0], chunk):
+        ids = rows[i : i + chunk].long()
+        _, acc = reconstruction_loss(ae, ids)
+        n = float(((ids[:, 1:] != PAD)).sum())
+        hits += float(acc) * n
+        total += n
+    return hits / total if total else 0.0

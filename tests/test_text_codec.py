@@ -1,0 +1,137 @@
+"""Decoding (greedy, sampling, beam), typed-line encoding, exports, and a real run through the session."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from studio.core.domain import ModelContext
+from studio.domains.text import DOMAIN
+from studio.domains.text.corpus import corpus_lines, import_text_folder
+from studio.domains.text.vocab import UNK_GLYPH
+
+LINES = ["the moon is bright", "a river runs", "stars fall down", "we sing at night"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny autoencoder that has memorised four lines (a few seconds of training)."""
+    folder = tmp_path_factory.mktemp("codec") / "lines"
+    folder.mkdir()
+    (folder / "a.txt").write_text("\n".join(LINES), "utf-8")
+    corpus = import_text_folder(folder, {"heldout": 0.0, "max_len": 24, "min_count": 1}, use_cache=False)
+    base = DOMAIN.presets["cpu-small"]
+    preset = dataclasses.replace(
+        base, z_dim=8, net={**base.net, "ae_steps": 100, "ae_lr": 1e-2, "emb_dim": 16, "hidden": 64, "code_dim": 16,
+                            "code_noise": 0.0, "word_dropout": 0.0}
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # module fixtures run before conftest's per-test thread setting
+    torch.manual_seed(0)
+    pre = DOMAIN.pretrainer(preset, corpus, torch.device("cpu"))
+    rows = DOMAIN.real_batch(corpus.data, corpus.meta, train=True)
+    for _ in range(pre.total_steps):
+        pre.step(rows)
+    torch.set_num_threads(threads)
+    ctx = ModelContext(preset, corpus.meta, torch.device("cpu"), aux=pre.modules, options={})
+    return corpus, preset, pre, ctx
+
+
+def test_greedy_and_beam_reconstruct_memorised_lines(trained):
+    corpus, _, pre, ctx = trained
+    codes = pre.encode(corpus.data)
+    assert DOMAIN.decode(codes, ctx) == corpus_lines(corpus)
+    beam = DOMAIN.decode_codes(codes, ctx, {"decoding": "beam", "beam": 3})
+    assert beam == corpus_lines(corpus)
+    one = DOMAIN.decode_codes(codes, ctx, {"decoding": "beam", "beam": 1})
+    assert one == DOMAIN.decode_codes(codes, ctx, {"decoding": "greedy"})  # width 1 is greedy
+
+
+def test_sampling_is_seeded_and_temperature_matters(trained):
+    _, _, _, ctx = trained
+    codes = torch.nn.functional.normalize(torch.randn(6, 16, generator=torch.Generator().manual_seed(3)), dim=1)
+    hot = {"decoding": "sample", "temperature": 2.0, "seed": 5}
+    first = DOMAIN.decode_codes(codes, ctx, hot)
+    assert first == DOMAIN.decode_codes(codes, ctx, hot)
+    assert first != DOMAIN.decode_codes(codes, ctx, {**hot, "seed": 6})
+    cold = DOMAIN.decode_codes(codes, ctx, {"decoding": "sample", "temperature": 1e-4, "seed": 5})
+    assert cold == DOMAIN.decode_codes(codes, ctx, {"decoding": "greedy"})
+    for text in first:
+        assert isinstance(text, str) and len(text) <= 24 and UNK_GLYPH not in text
+    with pytest.raises(ValueError):
+        DOMAIN.decode_codes(codes, ctx, {"decoding": "nucleus"})
+
+
+def test_typed_lines_round_trip_and_blends(trained):
+    _, _, _, ctx = trained
+    code = DOMAIN.encode_text("stars fall down", ctx)
+    assert code.shape == (16,) and code.dtype == np.float32
+    assert DOMAIN.decode_codes(code[None], ctx) == ["stars fall down"]
+    other = DOMAIN.encode_text("the moon is bright", ctx)
+    blend = 0.5 * code + 0.5 * other  # shorter than unit length; decode puts it back on the sphere
+    assert len(DOMAIN.decode_codes(blend[None], ctx)) == 1
+    assert DOMAIN.decode_codes(np.zeros((0, 16), np.float32), ctx) == []
+
+
+def test_metrics_of_decoded_codes(trained):
+    corpus, _, pre, ctx = trained
+    figures = DOMAIN.metrics(pre.encode(corpus.data), corpus, ctx)
+    assert figures["copied"] == 1.0 and figures["bleu2"] == pytest.approx(1.0)
+    assert DOMAIN.nearest_lines(["stars fall dow"], corpus) == ["stars fall down"]
+
+
+def test_exports_text_and_json(tmp_path):
+    info = {"seed": 7, "latent": np.arange(3, dtype=np.float32), "run": "runs/x", "step": 40, "metrics": {"bleu2": 0.5}}
+    path = DOMAIN.save_artifact("the moon is bright", tmp_path / "one", info)
+    assert path.suffix == ".txt" and path.read_text("utf-8") == "the moon is bright\n"
+    meta = json.loads(path.with_suffix(".json").read_text("utf-8"))
+    assert meta["text"] == "the moon is bright" and meta["seed"] == 7 and meta["latent"] == [0.0, 1.0, 2.0]
+    assert meta["metrics"] == {"bleu2": 0.5}
+
+    walk = DOMAIN.save_walk(["白日依山尽", "a river runs", "stars fall"], tmp_path / "walk.txt", {"seeds": [1, 2], "step": 9})
+    lines = walk.read_text("utf-8").splitlines()
+    assert lines[0].startswith("#") and "seeds 1 2" in lines[0] and "step 9" in lines[0]
+    assert lines[1:] == ["白日依山尽", "a river runs", "stars fall"]
+    assert json.loads(walk.with_suffix(".json").read_text("utf-8"))["texts"][0] == "白日依山尽"
+
+    grid = DOMAIN.save_grid(["one\ntwo", "three"], tmp_path / "grid.txt", {"seeds": np.array([4, 5])})
+    body = grid.read_text("utf-8").split("\n", 1)[1]
+    assert body == "one\ntwo\n\nthree\n"  # stanzas are separated by a blank line
+    assert json.loads(grid.with_suffix(".json").read_text("utf-8"))["seeds"] == [4, 5]
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_real_run_through_the_session(tmp_path):
+    from studio.core.model import load_model
+    from studio.core.session import TrainingSession
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "poems.txt").write_text("\n".join(f"the {w} sings of {v}" for w in LINES for v in ("dawn", "dusk")), "utf-8")
+    base = DOMAIN.presets["cpu-small"]
+    overrides = {
+        "z_dim": 8, "batch_size": 8, "sample_every": 5, "metrics_every": 10, "checkpoint_every": 1000,
+        "net": {**base.net, "ae_steps": 12, "emb_dim": 16, "hidden": 32, "code_dim": 16, "g_hidden": 32, "d_hidden": 32},
+        "import_options": {**base.import_options, "max_len": 32},
+    }
+    session = TrainingSession.create(tmp_path / "run", "text", folder, steps=10, device="cpu", overrides=overrides)
+    events = []
+    assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
+    kinds = [k for k, _ in events]
+    assert "error" not in kinds, [p for k, p in events if k == "error"]
+    logs = [r for k, p in events if k == "log" for r in p["records"]]
+    assert any("ae_acc" in r for r in logs) and any("d_loss" in r for r in logs)
+    samples = [p for k, p in events if k == "samples"][-1]
+    assert all(isinstance(a, str) for a in samples["artifacts"])
+    metrics = [p for k, p in events if k == "metrics"][-1]["values"]
+    assert {"bleu2", "self_bleu2", "copied"} <= set(metrics)
+
+    model = load_model(tmp_path / "run")
+    texts = model.render_seeds([0, 1, 2])
+    assert len(texts) == 3 and all(isinstance(t, str) for t in texts)
+    assert texts == model.render_seeds([0, 1, 2])
+    beam = model.render(np.zeros((1, 8), np.float32), {"decoding": "beam", "beam": 2, "psi": 0.7})
+    assert isinstance(beam[0], str)
