@@ -6,7 +6,6 @@ Contenders alternate over several rounds so a busy machine slows them alike; med
 """
 from __future__ import annotations
 
-import dataclasses
 import statistics
 import sys
 from pathlib import Path

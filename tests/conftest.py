@@ -42,3 +42,19 @@ def screenshot_dir() -> Path:
     path = Path(os.environ["GAN_STUDIO_SCREENSHOTS"])
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="module")
+def themed(qapp):
+    """The studio's theme for the screenshots, restored after the module for other test files.
+
+    Once per module: setting a style sheet re-polishes every widget alive, which per test costs seconds.
+    """
+    from studio.app import apply_theme
+
+    style, sheet, palette = qapp.style().name(), qapp.styleSheet(), qapp.palette()
+    apply_theme(qapp)
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setStyle(style)
+    qapp.setPalette(palette)

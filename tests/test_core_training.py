@@ -190,3 +190,16 @@ def test_live_viewers_get_weights_that_render_like_the_samples(tmp_path, data_di
     )
     shown = samples[first["step"]]
     assert np.array_equal(live.render_seeds([shown["seeds"][3]])[0], shown["artifacts"][3])
+
+
+def test_resuming_on_a_changed_folder_goes_on_or_explains(tmp_path, data_dir):
+    TrainingSession.create(tmp_path / "run", "toy", data_dir, steps=10, seed=0, device="cpu").run()
+    (data_dir / "extra.json").write_text(json.dumps(np.eye(8, dtype=int).tolist()))
+    resumed = TrainingSession.open(tmp_path / "run", steps=20, device="cpu")
+    assert any("changed since this run began" in n for n in resumed.notes)
+    assert resumed.run() == "finished" and resumed.corpus.data.shape[0] == 25
+    config = json.loads((tmp_path / "run" / "run.json").read_text())
+    config["corpus"]["shape"] = [3, 8, 8]
+    (tmp_path / "run" / "run.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="start a new run"):
+        TrainingSession.open(tmp_path / "run", device="cpu")

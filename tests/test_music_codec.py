@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import mido
 import numpy as np
@@ -45,6 +47,10 @@ def test_roll_to_midi_to_roll_is_exact(tmp_path):
     assert back[0].tempo == pytest.approx(97.0, abs=0.01)
     assert read_info(path) == info
     assert json.loads((tmp_path / "x.mid.json").read_text()) == info
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, "exports get the usual permissions"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.mid", "x.mid.json"], "no temporary files left"
 
 
 def test_midi_file_layout(tmp_path):

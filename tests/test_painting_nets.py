@@ -213,5 +213,7 @@ def test_demo_folder_imports_at_the_preset_size(tmp_path):
     folder = DOMAIN.demo_corpus_folder(tmp_path / "demo")
     corpus = DOMAIN.import_folder(folder, DOMAIN.presets["cpu-32"].import_options)
     assert corpus.report.items >= 100 and tuple(corpus.data.shape[1:]) == (3, 32, 32)
-    metrics = DOMAIN.metrics(corpus.data[:16].float() / 127.5 - 1, corpus, None)
+    preset = DOMAIN.presets["cpu-32"]
+    ctx = ModelContext(preset, corpus.meta, torch.device("cpu"))
+    metrics = DOMAIN.metrics(DOMAIN.real_batch(corpus.data[:16], corpus.meta, train=False), corpus, ctx)
     assert metrics["copy_rate"] > 0.9  # the training pictures themselves are copies

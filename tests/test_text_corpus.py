@@ -2,23 +2,20 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from studio.domains.text import DOMAIN  # noqa: E402
-from studio.domains.text import corpus as text_corpus  # noqa: E402
-from studio.domains.text.corpus import (  # noqa: E402
-    ImportCancelled,
+from studio.core.domain import ImportCancelled
+from studio.domains.text import DOMAIN
+from studio.domains.text import corpus as text_corpus
+from studio.domains.text.corpus import (
     corpus_lines,
     detect_encoding,
     import_text_folder,
     split_to_fit,
 )
-from studio.domains.text.vocab import BOS, EOS, UNK  # noqa: E402
+from studio.domains.text.vocab import BOS, EOS, UNK
 
 EN = ["Shall I compare thee to a summer's day?", "Thou art more lovely and more temperate:", "Rough winds do shake the darling buds of May,"]
 ZH_S = ["白日依山尽，黄河入海流。", "欲穷千里目，更上一层楼。", "床前明月光，疑是地上霜。"]
@@ -176,6 +173,7 @@ def test_tensor_meta_heldout_and_cache(tmp_path):
     assert details["language"] == "English" and details["vocab_size"] == len(meta["vocab"])
     assert set(details["reference"]) >= {"bleu2", "self_bleu2", "copied"}
     assert details["reference"]["copied"] == 0.0
+    assert DOMAIN.reference(corpus) == details["reference"]
     again = import_text_folder(tmp_path / "t", {"heldout": 0.1})
     assert again.report.from_cache and (again.data == data).all() and again.meta == meta
     assert not import_text_folder(tmp_path / "t", {"heldout": 0.2}).report.from_cache

@@ -27,22 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 WAIT_MS = 20_000
 
 
-@pytest.fixture(scope="module")
-def themed(qapp):
-    """The studio's theme for the screenshots, restored after the module for other test files.
-
-    Once per module: setting a style sheet re-polishes every widget alive, which per test costs seconds.
-    """
-    from studio.app import apply_theme
-
-    style, sheet, palette = qapp.style().name(), qapp.styleSheet(), qapp.palette()
-    apply_theme(qapp)
-    yield
-    qapp.setStyleSheet(sheet)
-    qapp.setStyle(style)
-    qapp.setPalette(palette)
-
-
 @pytest.fixture
 def studio_env(tmp_path, monkeypatch, toy_domain, themed):
     """Only the toy tab, drawn with the painting view; private settings and runs; a quieter preset."""

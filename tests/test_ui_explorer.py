@@ -15,7 +15,6 @@ from studio.ui.explorer import BOTTOM_RIGHT, TOP_LEFT, TOP_RIGHT, Explorer
 from studio.ui.gallery import Gallery
 from studio.ui.views import view_for
 from studio.workers.render_thread import RenderThread
-from test_ui_app import themed  # noqa: F401  (the studio's look, for the screenshots)
 
 pytestmark = pytest.mark.usefixtures("themed")
 

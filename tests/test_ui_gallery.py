@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from studio.domains.music.roll import Clip
 from studio.ui.gallery import MAX_SNAPSHOTS, Gallery, approx_bytes, snapshot_limit, thin_snapshots
 from studio.ui.views import view_for
-from test_ui_app import themed  # noqa: F401  (the studio's look, for the screenshots)
 
 pytestmark = pytest.mark.usefixtures("themed")
 

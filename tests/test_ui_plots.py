@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from studio.ui.plots import CATCH_ALL, DEFAULT_PANELS, REDRAW_INTERVAL_MS, LivePlots
-from test_ui_app import themed  # noqa: F401  (the studio's look, for the screenshots)
 
 pytestmark = pytest.mark.usefixtures("themed")
 

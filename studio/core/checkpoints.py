@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from studio.core.files import write_atomically, write_text_atomically
 
 _NAME = re.compile(r"^step-(\d{7,})\.json$")
 
@@ -41,16 +42,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _write_atomic(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def save_checkpoint(folder: str | Path, step: int, tensors: dict[str, torch.Tensor], info: dict[str, Any]) -> Path:
     """Writes ``step-NNNNNNN.safetensors`` and ``.json``; raises OSError (e.g. disk full) leaving older files intact."""
     from safetensors.torch import save_file
@@ -61,9 +52,9 @@ def save_checkpoint(folder: str | Path, step: int, tensors: dict[str, torch.Tens
     tensor_path = folder / f"{stem}.safetensors"
     json_path = folder / f"{stem}.json"
     cpu = {k: v.detach().to("cpu").clone().contiguous() for k, v in tensors.items()}
-    _write_atomic(tensor_path, lambda p: save_file(cpu, str(p)))
+    write_atomically(tensor_path, lambda p: save_file(cpu, str(p)))
     record = dict(info, step=step, tensors=tensor_path.name, sha256=_sha256(tensor_path))
-    _write_atomic(json_path, lambda p: p.write_text(json.dumps(record, indent=1), "utf-8"))
+    write_text_atomically(json_path, json.dumps(record, indent=1))
     return json_path
 
 

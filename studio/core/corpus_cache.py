@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from studio.core.domain import Corpus, ImportReport
+from studio.core.files import write_atomically, write_text_atomically
 
 
 def cache_root() -> Path:
@@ -67,15 +68,8 @@ def store(domain: str, corpus: Corpus) -> None:
 
     tensors_path, json_path = _entry(domain, corpus.fingerprint)
     try:
-        tensors_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_t = tensors_path.with_suffix(".safetensors.tmp")
-        tmp_j = json_path.with_suffix(".json.tmp")
-        save_file({"data": corpus.data.contiguous()}, str(tmp_t))
-        tmp_j.write_text(
-            json.dumps({"meta": corpus.meta, "report": corpus.report.to_dict()}, ensure_ascii=False), "utf-8"
-        )
-        os.replace(tmp_t, tensors_path)
-        os.replace(tmp_j, json_path)
+        write_atomically(tensors_path, lambda tmp: save_file({"data": corpus.data.contiguous()}, str(tmp)))
+        info = {"meta": corpus.meta, "report": corpus.report.to_dict()}
+        write_text_atomically(json_path, json.dumps(info, ensure_ascii=False))
     except OSError:
-        for tmp in (tensors_path.with_suffix(".safetensors.tmp"), json_path.with_suffix(".json.tmp")):
-            tmp.unlink(missing_ok=True)
+        tensors_path.unlink(missing_ok=True)

@@ -6,7 +6,6 @@ a run's newest readable checkpoint; only the tensors, never code.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import torch
 
 from studio.core import checkpoints as ck
 from studio.core.devices import pick_device
+from studio.core.files import write_atomically, write_text_atomically
 from studio.core.domain import Domain, ModelContext, Preset
 from studio.core.latent import seeds_to_z, truncate
 from studio.core.runs import RunDir
@@ -130,15 +130,13 @@ def save_model_file(model: Model, path: str | Path, note: str = "") -> Path:
     for name, module in model.aux.items():
         tensors.update(ck.module_tensors(module, f"aux.{name}"))
     half = {k: (v.half() if v.is_floating_point() else v).detach().cpu().contiguous().clone() for k, v in tensors.items()}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(half, str(tmp))
-    os.replace(tmp, path)
+    write_atomically(path, lambda tmp: save_file(half, str(tmp)))
     record = {
         "domain": model.domain.name, "preset": model.preset.to_dict(), "meta": model.meta, "step": model.step,
         "note": note, "software": software_versions(),
     }
     json_path = path.with_suffix(".json")
-    json_path.write_text(json.dumps(record, indent=1, ensure_ascii=False), "utf-8")
+    write_text_atomically(json_path, json.dumps(record, indent=1, ensure_ascii=False))
     return path
 
 

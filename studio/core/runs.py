@@ -19,6 +19,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from studio.core.files import write_atomically, write_text_atomically
+
 RUN_FILE = "run.json"
 
 
@@ -94,10 +96,7 @@ class RunDir:
             raise ValueError(f"{self.path / RUN_FILE}: damaged run description ({exc})") from exc
 
     def write_config(self, config: dict[str, Any]) -> None:
-        target = self.path / RUN_FILE
-        tmp = target.with_name(RUN_FILE + ".tmp")
-        tmp.write_text(json.dumps(config, indent=2, ensure_ascii=False), "utf-8")
-        os.replace(tmp, target)
+        write_text_atomically(self.path / RUN_FILE, json.dumps(config, indent=2, ensure_ascii=False))
 
     def append_metrics(self, records: Iterable[dict[str, Any]]) -> None:
         lines = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records)
@@ -121,16 +120,14 @@ class RunDir:
     def truncate_metrics(self, after_step: int) -> None:
         """Drops records past ``after_step`` so a resumed run continues one curve, not two overlapping ones."""
         kept = [r for r in self.read_metrics() if r.get("step", 0) <= after_step]
-        tmp = self.metrics_path.with_name("metrics.jsonl.tmp")
-        tmp.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in kept), "utf-8")
-        os.replace(tmp, self.metrics_path)
+        write_text_atomically(self.metrics_path, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in kept))
 
     def save_samples(self, step: int, outputs: np.ndarray, seeds: list[int]) -> Path:
-        target = self.samples / f"step-{step:07d}.npz"
-        tmp = self.samples / f"step-{step:07d}.tmp.npz"
-        np.savez_compressed(tmp, outputs=outputs.astype(np.float16), seeds=np.asarray(seeds, np.int64))
-        os.replace(tmp, target)
-        return target
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, outputs=outputs.astype(np.float16), seeds=np.asarray(seeds, np.int64))
+
+        return write_atomically(self.samples / f"step-{step:07d}.npz", write)
 
     def list_samples(self) -> list[tuple[int, Path]]:
         found = []

@@ -141,6 +141,7 @@ class TrainingSession:
                 "fingerprint": corpus.fingerprint,
                 "meta": corpus.meta,
                 "items": corpus.report.items,
+                "shape": list(corpus.data.shape[1:]),
                 "summary": corpus.report.summary(),
             },
             "gallery_seeds": GALLERY_SEEDS,
@@ -175,12 +176,15 @@ class TrainingSession:
         notes: list[str] = []
         stored = config["corpus"]
         if corpus.fingerprint != stored["fingerprint"]:
-            if corpus.meta != stored["meta"]:
+            shape = stored.get("shape")
+            if shape is not None and list(corpus.data.shape[1:]) != shape:
                 raise ValueError(
-                    f"{folder} changed since this run began in a way its nets cannot follow "
-                    "(different shape or vocabulary); start a new run on it"
+                    f"{folder} now imports as items of shape {list(corpus.data.shape[1:])}, but this run's nets "
+                    f"were built for {shape}; start a new run on it"
                 )
             notes.append(f"{folder} changed since this run began; training goes on with its current contents")
+        # the nets were built from the run's own description of the data (vocabulary, pitch range...)
+        corpus = Corpus(corpus.data, stored["meta"], corpus.fingerprint, corpus.report)
         if steps is not None:
             config["steps"] = int(steps)
         if device is not None:

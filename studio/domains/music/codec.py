@@ -10,16 +10,15 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import struct
-import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
+from studio.core.files import write_atomically
 from studio.domains.music.roll import (
     BEATS_PER_BAR,
     DEFAULT_PROGRAMS,
@@ -552,19 +551,6 @@ def clip_to_midi(clip: Clip, info: dict[str, Any] | None = None) -> Any:
             now = tick
         midi.tracks.append(track)
     return midi
-
-
-def write_atomically(path: Path, write: Callable[[str], None]) -> None:
-    """Calls ``write(temp_name)`` beside ``path`` and moves the result into place: no half-written exports."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_midi(clips: Clip | Sequence[Clip], path: str | Path, info: dict[str, Any] | None = None) -> Path:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.domains.music.codec import DRUM_CHANNEL, write_atomically
+from studio.core.files import write_atomically
+from studio.domains.music.codec import DRUM_CHANNEL
 
 TPB = 480
 STEP = TPB // 4  # the demo is written on a 16th-note grid

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.domains.music.codec import write_atomically
+from studio.core.files import write_atomically
 from studio.domains.music.roll import DRUMS, Clip, gm_family, track_notes
 
 PEAK = 0.891  # -1 dBFS: loud, never clipped
@@ -183,8 +183,8 @@ def write_wav(audio: np.ndarray, path: str | Path, sample_rate: int = 22050) -> 
     pcm = to_pcm16(audio)
     channels = 1 if pcm.ndim == 1 else pcm.shape[1]
 
-    def write(target: str) -> None:
-        with wave.open(target, "wb") as handle:
+    def write(target: Path) -> None:
+        with wave.open(str(target), "wb") as handle:
             handle.setnchannels(channels)
             handle.setsampwidth(2)
             handle.setframerate(int(sample_rate))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from PIL import Image, PngImagePlugin
+
+from studio.core.files import write_atomically
 
 INFO_KEY = "gan-studio"
 """PNG text key (and GIF comment prefix) holding the JSON of seed, latent, run, step..."""
@@ -69,18 +70,6 @@ def _as_pil(image: Any) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(arr), "L" if arr.ndim == 2 else "RGB")
 
 
-def _write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
 def _png_info(info: dict[str, Any]) -> PngImagePlugin.PngInfo:
     chunks = PngImagePlugin.PngInfo()
     chunks.add_itxt(INFO_KEY, info_json(info), zip=True)
@@ -94,7 +83,7 @@ def save_png(image: Any, path: str | Path, info: dict[str, Any]) -> Path:
     """One picture as PNG with ``info`` in its text chunks (readable back with :func:`read_png_info`)."""
     pil = _as_pil(image)
     chunks = _png_info(info)
-    return _write_atomically(path, lambda tmp: pil.save(tmp, format="PNG", pnginfo=chunks))
+    return write_atomically(path, lambda tmp: pil.save(tmp, format="PNG", pnginfo=chunks))
 
 
 def read_png_info(path: str | Path) -> dict[str, Any]:
@@ -145,7 +134,7 @@ def save_grid_png(
     """Many pictures as one PNG grid; ``info`` (with e.g. the list of seeds) goes in its text chunk."""
     grid = grid_image(images, columns, pad)
     chunks = _png_info(info)
-    return _write_atomically(path, lambda tmp: grid.save(tmp, format="PNG", pnginfo=chunks))
+    return write_atomically(path, lambda tmp: grid.save(tmp, format="PNG", pnginfo=chunks))
 
 
 def _shared_palette(frames: list[Image.Image]) -> Image.Image:
@@ -188,4 +177,4 @@ def save_gif(
     }
     if loop:
         options["loop"] = 0
-    return _write_atomically(path, lambda tmp: indexed[0].save(tmp, format="GIF", **options))
+    return write_atomically(path, lambda tmp: indexed[0].save(tmp, format="GIF", **options))

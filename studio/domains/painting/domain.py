@@ -56,7 +56,7 @@ class PaintingDomain:
         """uint8 pixels -> [-1, 1]; in training half the pictures are mirrored (a free doubling of the folder)."""
         import torch
 
-        x = batch.float().div_(127.5).sub_(1.0)
+        x = batch.to(torch.float32) / 127.5 - 1.0
         if train:
             flip = torch.rand(x.shape[0], 1, 1, 1, device=x.device) < 0.5
             x = torch.where(flip, x.flip(-1), x)

@@ -3,11 +3,13 @@
 All use the hinge loss with a spectrally normalised D and DiffAugment
 (colour, translation, cutout) on real and fake alike: the combination that
 keeps D from memorising a folder of a few hundred pictures (DiffAugment,
-FastGAN).  The CPU recipes trade width for speed (see ``nets.py``), take batches of
-64 (two cores stay busier on fewer, larger operations, and a busy machine
-slows them less), Adam without momentum (beta1 0, as in SNGAN and
-StyleGAN), and a short EMA: a CPU run lasts a few thousand steps, and an
-average over the last thousand would still show its first blurry minutes.
+FastGAN).  The CPU recipes trade width for speed (see ``nets.py``) and take
+batches of 64: two cores stay busier on fewer, larger operations, and a busy
+machine slows them less.  They use Adam without momentum (beta1 0, as in
+SNGAN and StyleGAN) at twice the usual rate, which spectral norm keeps
+stable and which markedly improves the first minutes, and a short EMA: a CPU
+run lasts a few thousand steps, and an average over the last thousand would
+still show its first blurry minutes.
 """
 from __future__ import annotations
 
@@ -52,8 +54,8 @@ def _cpu(name: str, size: int, description: str, **net: object) -> Preset:
         description=description,
         z_dim=128,
         batch_size=64,
-        lr_g=2e-4,
-        lr_d=2e-4,
+        lr_g=4e-4,
+        lr_d=4e-4,
         betas=(0.0, 0.99),
         loss="hinge",
         ema_beta=0.99,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from studio.core import corpus_cache
-from studio.core.domain import CancelFn, Corpus, ImportReport, ProgressFn
+from studio.core.domain import CancelFn, Corpus, ImportCancelled, ImportReport, ProgressFn
 from studio.domains.text.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocab
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".lrc")
@@ -38,10 +38,6 @@ CHUNK_BYTES = 1 << 20
 SAMPLE_BYTES = 256 << 10  # bytes used to detect a file's encoding
 MAX_LINE_CHARS = 1 << 16  # a "line" longer than this is broken up before it is split into items
 RAW_LINE_FACTOR = 20  # stop after reading this many times max_lines raw lines (duplicate-heavy files)
-
-
-class ImportCancelled(Exception):
-    """Raised when the ``cancel`` callback asks to abandon an import."""
 
 
 # ---------------------------------------------------------------- encodings
@@ -169,7 +165,7 @@ def decoded_chunks(path: Path, encoding: str, cancel: CancelFn | None, on_bytes:
     with open(path, "rb") as fh:
         while True:
             if cancel is not None and cancel():
-                raise ImportCancelled()
+                raise ImportCancelled("import cancelled")
             block = fh.read(CHUNK_BYTES)
             text = held + decoder.decode(block, final=not block)
             held = ""
@@ -488,49 +484,35 @@ def _split_heldout(items: list[str], opts: dict[str, Any]) -> tuple[list[str], l
 
 
 def _to_tensor(lines: list[str], vocab: Vocab, max_len: int) -> "Any":
+    """Rows ``[BOS, ids..., EOS, PAD...]`` built with numpy from one UTF-32 buffer (no per-character Python)."""
     import numpy as np
     import torch
 
-    dtype = np.int16 if len(vocab) < 32768 else np.int32
-    rows = np.full((len(lines), max_len + 2), PAD, dtype=dtype)
-    for i, line in enumerate(lines):
-        ids = [vocab.stoi.get(c, UNK) for c in line[:max_len]]
-        rows[i, 0] = BOS
-        rows[i, 1 : len(ids) + 1] = ids
-        rows[i, len(ids) + 1] = EOS
+    table = np.full(0x110000, UNK, dtype=np.int32)
+    for i, ch in enumerate(vocab.itos[len(SPECIALS) :], start=len(SPECIALS)):
+        table[ord(ch)] = i
+    points = np.frombuffer("\0".join(lines).encode("utf-32-le"), dtype=np.uint32)
+    is_sep = points == 0  # lines never hold NUL: normalize_line removed control characters
+    line_of = np.cumsum(is_sep) - is_sep
+    starts = np.concatenate([[0], np.flatnonzero(is_sep) + 1])
+    pos = np.arange(len(points)) - starts[line_of]
+    keep = ~is_sep & (pos < max_len)
+    rows = np.full((len(lines), max_len + 2), PAD, dtype=np.int16 if len(vocab) < 32768 else np.int32)
+    rows[:, 0] = BOS
+    rows[line_of[keep], pos[keep] + 1] = table[points[keep]]
+    lengths = np.minimum(np.array([len(line) for line in lines], dtype=np.int64), max_len)
+    rows[np.arange(len(lines)), lengths + 1] = EOS
     return torch.from_numpy(rows)
 
 
-def import_text_folder(
-    folder: str | Path,
-    options: dict[str, Any] | None = None,
-    progress: ProgressFn | None = None,
-    cancel: CancelFn | None = None,
-    use_cache: bool = True,
-) -> Corpus:
-    """Reads every .txt/.md/.lrc file under ``folder`` into a Corpus (cached by file list and options).
-
-    ``progress(done_bytes, total_bytes, file)`` is called per file and per
-    megabyte read; ``cancel()`` is polled as often and raises ImportCancelled.
-    """
-    import torch
-
-    from studio.domains.text.metrics import corpus_reference
-
-    folder = Path(folder)
-    opts = resolve_options(options)
-    report = ImportReport(folder=str(folder))
-    files = text_files(folder) if folder.exists() else []
-    fingerprint = corpus_cache.folder_fingerprint(
-        "text", folder.parent if folder.is_file() else folder, files, {**opts, "format": FORMAT_VERSION}
-    )
-    if use_cache and files:
-        cached = corpus_cache.load_cached("text", fingerprint)
-        if cached is not None:
-            return cached
-    if not folder.exists():
-        report.skip(folder, "folder not found")
-    report.files_seen = len(files)
+def _collect(
+    files: list[Path],
+    opts: dict[str, Any],
+    report: ImportReport,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+) -> _Collected:
+    """Unique items from every file, in order, until the line cap; progress is in bytes read."""
     total = sum(p.stat().st_size for p in files if p.exists()) or 1
     done, current = [0], [""]
 
@@ -546,7 +528,7 @@ def import_text_folder(
                 report.skip(rest, f"not read: the cap of {opts['max_lines']} lines was reached")
             break
         if cancel is not None and cancel():
-            raise ImportCancelled()
+            raise ImportCancelled("import cancelled")
         current[0] = str(path)
         if progress is not None:
             progress(done[0], total, str(path))
@@ -557,6 +539,12 @@ def import_text_folder(
         )
     if progress is not None:
         progress(total, total, "")
+    return got
+
+
+def _build(got: _Collected, opts: dict[str, Any], report: ImportReport, fingerprint: str) -> Corpus:
+    """Vocabulary, held-out split, tensor, meta and the report's figures from the collected items."""
+    from studio.domains.text.metrics import corpus_reference
 
     items = list(got.items)
     char_counts: Counter = Counter()
@@ -566,6 +554,7 @@ def import_text_folder(
     train, heldout = _split_heldout(items, opts)
     shares = script_shares(char_counts)
     language = guess_language(shares, items[:: max(1, len(items) // 2000)])
+    total_chars = sum(char_counts.values())
     unk_chars = sum(n for ch, n in char_counts.items() if ch not in vocab.stoi)
     meta = {
         "vocab": vocab.itos,
@@ -579,7 +568,6 @@ def import_text_folder(
         "language": language,
         "heldout": heldout,
     }
-    total_chars = sum(char_counts.values())
     report.items = len(train)
     report.details = {
         "files": len(report.imported),
@@ -602,12 +590,35 @@ def import_text_folder(
     }
     if train and heldout:
         report.details["reference"] = corpus_reference(train, heldout)
-    corpus = Corpus(
-        data=_to_tensor(train, vocab, opts["max_len"]) if train else torch.zeros((0, opts["max_len"] + 2), dtype=torch.int16),
-        meta=meta,
-        fingerprint=fingerprint,
-        report=report,
+    return Corpus(data=_to_tensor(train, vocab, opts["max_len"]), meta=meta, fingerprint=fingerprint, report=report)
+
+
+def import_text_folder(
+    folder: str | Path,
+    options: dict[str, Any] | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    use_cache: bool = True,
+) -> Corpus:
+    """Reads every .txt/.md/.lrc file under ``folder`` into a Corpus (cached by file list and options).
+
+    ``progress(done_bytes, total_bytes, file)`` is called per file and per
+    megabyte read; ``cancel()`` is polled as often and raises ImportCancelled.
+    """
+    folder = Path(folder)
+    opts = resolve_options(options)
+    files = text_files(folder) if folder.exists() else []
+    fingerprint = corpus_cache.folder_fingerprint(
+        "text", folder.parent if folder.is_file() else folder, files, {**opts, "format": FORMAT_VERSION}
     )
+    if use_cache and files:
+        cached = corpus_cache.load_cached("text", fingerprint)
+        if cached is not None:
+            return cached
+    report = ImportReport(folder=str(folder), files_seen=len(files))
+    if not folder.exists():
+        report.skip(folder, "folder not found")
+    corpus = _build(_collect(files, opts, report, progress, cancel), opts, report, fingerprint)
     if use_cache and files:
         corpus_cache.store("text", corpus)
     return corpus
@@ -620,8 +631,7 @@ def corpus_lines(corpus: Corpus) -> list[str]:
     """The training lines of a corpus as strings (decoded from its ids once, then cached by fingerprint)."""
     lines = _LINES_CACHE.get(corpus.fingerprint)
     if lines is None or len(lines) != corpus.data.shape[0]:
-        vocab = Vocab.from_meta(corpus.meta)
-        lines = [vocab.decode(row) for row in corpus.data.tolist()]
+        lines = Vocab.from_meta(corpus.meta).decode_rows(corpus.data.numpy())
         if len(_LINES_CACHE) >= 4:
             _LINES_CACHE.pop(next(iter(_LINES_CACHE)))
         _LINES_CACHE[corpus.fingerprint] = lines

@@ -1,5 +1,12 @@
 """TextDomain: the text medium as the generic pipeline sees it (studio.core.domain.Domain).
 
+Beyond the contract, the text explorer and gallery can use:
+``encode_text`` (a typed line -> code), ``decode_codes`` (codes placed
+directly, e.g. blends of typed lines), ``project_to_z`` (a code -> a z
+anchor for the z-space pad), ``reference`` (the corpus's own figures, for
+dashed lines and the collapse/copying alarms of ``metrics.alarms``) and
+``nearest_lines`` (the closest training line beside each sample).
+
 Torch-dependent modules are imported inside the methods, so listing the
 domain and its presets stays cheap.
 """

@@ -19,7 +19,7 @@ import math
 import random
 import re
 from collections import Counter, OrderedDict
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -173,7 +173,7 @@ def distinct_n(samples: Sequence[Sequence[str]], n: int) -> float:
 class CorpusIndex:
     """What the figures need from one corpus, computed once: BLEU tables, line set, words, 4-grams, trigram index."""
 
-    def __init__(self, lines: Sequence[str], max_refs: int = 5000, max_ngram_lines: int = 50_000, seed: int = 0) -> None:
+    def __init__(self, lines: Sequence[str], max_refs: int = 5000, max_ngram_lines: int = 20_000, seed: int = 0) -> None:
         self.lines = list(lines)
         self.line_set = frozenset(line.strip() for line in self.lines)
         rng = random.Random(seed)
@@ -212,7 +212,7 @@ def text_metrics(samples: Sequence[str], corpus_lines: Sequence[str] | CorpusInd
     """Quality figures of generated lines against the training lines (see the module docstring).
 
     Keys: bleu2..bleu4, self_bleu2, distinct1, distinct2, copied (exact
-    training lines), novel4 (4-grams never seen in training), in_vocab (share
+    training lines), novel4 (4-grams not in up to 20k training lines), in_vocab (share
     of words that are corpus words; only when the samples have such words),
     empty, mean_chars.
     """

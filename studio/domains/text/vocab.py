@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Iterable, Sequence
 
+import numpy as np
+
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<s>", "</s>", "<unk>")
 UNK_GLYPH = "\ufffd"  # how an out-of-vocabulary character is shown when ids are turned back into text
@@ -55,3 +57,17 @@ class Vocab:
                 continue
             out.append(UNK_GLYPH if i == UNK or i >= len(self.itos) else self.itos[i])
         return "".join(out)
+
+    def decode_rows(self, rows: np.ndarray) -> list[str]:
+        """``decode`` for a whole (N, L) array of corpus rows at numpy speed (a 200k-line corpus in a blink).
+
+        Rows are as the importer writes them: BOS, characters, EOS, then only PAD.
+        """
+        table = np.array([0, 0, 0, ord(UNK_GLYPH)] + [ord(c) for c in self.itos[len(SPECIALS):]], dtype=np.uint32)
+        rows = np.asarray(rows)
+        if rows.shape[0] == 0:
+            return []
+        points = table[np.clip(rows[:, 1:].astype(np.int64), 0, len(table) - 1)]
+        width = points.shape[1]
+        flat = np.ascontiguousarray(points).tobytes().decode("utf-32-le")
+        return [flat[i : i + width].rstrip("\0") for i in range(0, len(flat), width)]
