@@ -99,10 +99,10 @@ def _gpu(name: str, size: int, description: str, width: int, batch: int) -> Pres
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
-        _cpu("cpu-32", 32, "32 px thumbnails on any CPU: first shapes in about a minute", g_width=32, d_width=32),
+        _cpu("cpu-32", 32, "32 px thumbnails: the quickest start on any CPU", g_width=32, d_width=32),
         _cpu("cpu-64", 64, "64 px on a laptop CPU: recognisable pictures in minutes"),
-        _gpu("gpu-128", 128, "128 px FastGAN-lite for one GPU: a few hundred pictures, under an hour", 64, 32),
-        _gpu("gpu-256", 256, "256 px FastGAN-lite for a big GPU: detailed paintings in hours", 32, 16),
+        _gpu("gpu-128", 128, "128 px FastGAN-lite for one GPU: folders of a few hundred pictures", 64, 32),
+        _gpu("gpu-256", 256, "256 px FastGAN-lite for a big GPU: detailed paintings over hours of training", 32, 16),
     )
 }
 

@@ -9,7 +9,6 @@ printable text.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -17,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from studio.core.files import write_text_atomically
 from studio.domains.text.autoencoder import TextAutoencoder
 from studio.domains.text.vocab import BOS, EOS, PAD, UNK, Vocab
 
@@ -171,14 +171,6 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _write(path: Path, text: str) -> None:
-    """Atomic write, so an exported file is never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)
-
-
 def _txt_path(path: str | Path) -> Path:
     path = Path(path)
     return path if path.suffix.lower() == ".txt" else path.with_name(path.name + ".txt")
@@ -206,8 +198,9 @@ def _body(texts: Sequence[str]) -> str:
 def save_text(artifact: str, path: str | Path, info: dict[str, Any]) -> Path:
     """``name.txt`` holds the text alone; ``name.json`` beside it holds text, seed, latent and metrics."""
     target = _txt_path(path)
-    _write(target, artifact + "\n")
-    _write(target.with_suffix(".json"), json.dumps({"text": artifact, **_jsonable(info)}, ensure_ascii=False, indent=2))
+    write_text_atomically(target, artifact + "\n")
+    record = {"text": artifact, **_jsonable(info)}
+    write_text_atomically(target.with_suffix(".json"), json.dumps(record, ensure_ascii=False, indent=2))
     return target
 
 
@@ -215,8 +208,8 @@ def save_lines(texts: Sequence[str], path: str | Path, info: dict[str, Any], kin
     """A walk or grid: one .txt (a ``#`` header with the seeds, then one line per frame/sample) and a .json."""
     target = _txt_path(path)
     texts = list(texts)
-    _write(target, _header(kind, len(texts), info) + "\n" + _body(texts) + "\n")
-    _write(
+    write_text_atomically(target, _header(kind, len(texts), info) + "\n" + _body(texts) + "\n")
+    write_text_atomically(
         target.with_suffix(".json"),
         json.dumps({"kind": kind, "texts": texts, **_jsonable(info)}, ensure_ascii=False, indent=2),
     )
