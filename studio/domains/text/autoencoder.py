@@ -91,7 +91,9 @@ class TextAutoencoder(nn.Module):
 
 def build_autoencoder(preset: Preset, meta: dict[str, Any]) -> TextAutoencoder:
     net = net_options(preset)
-    return TextAutoencoder(len(meta["vocab"]), int(net["emb_dim"]), int(net["hidden"]), int(net["code_dim"]), int(net["layers"]))
+    return TextAutoencoder(
+        len(meta["vocab"]), int(net["emb_dim"]), int(net["hidden"]), int(net["code_dim"]), int(net["layers"])
+    )
 
 
 def reconstruction_loss(
@@ -141,8 +143,9 @@ class AutoencoderPretrainer:
         self.autoencoder.train()
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate()
+        ids = real.to(self.device).long()
         loss, acc = reconstruction_loss(
-            self.autoencoder, real.to(self.device).long(), float(self.net["code_noise"]), float(self.net["word_dropout"])
+            self.autoencoder, ids, float(self.net["code_noise"]), float(self.net["word_dropout"])
         )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -98,7 +98,8 @@ def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: i
         total = (scores.unsqueeze(2) + logp).view(n, k * vocab)
         scores, flat = total.topk(k, dim=1)
         beam, token2d = flat // vocab, flat % vocab
-        history = torch.cat([history.gather(1, beam.unsqueeze(2).expand(-1, -1, history.shape[2])), token2d.unsqueeze(2)], 2)
+        kept = history.gather(1, beam.unsqueeze(2).expand(-1, -1, history.shape[2]))
+        history = torch.cat([kept, token2d.unsqueeze(2)], dim=2)
         was_done = done.gather(1, beam)
         lengths = lengths.gather(1, beam) + (~was_done).float()
         done = was_done | (token2d == EOS)
@@ -112,7 +113,9 @@ def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: i
     return history[torch.arange(n, device=device), best].tolist()
 
 
-def decode_codes(ae: TextAutoencoder, codes: Any, meta: dict[str, Any], options: dict[str, Any] | None = None) -> list[str]:
+def decode_codes(
+    ae: TextAutoencoder, codes: Any, meta: dict[str, Any], options: dict[str, Any] | None = None
+) -> list[str]:
     """Strings for a batch of codes, by the decoding named in ``options``."""
     options = options or {}
     method = options.get("decoding", "greedy")

@@ -158,7 +158,9 @@ def normalize_line(line: str) -> str:
     return _SPACES.sub(" ", _CONTROL.sub(" ", line)).strip()
 
 
-def decoded_chunks(path: Path, encoding: str, cancel: CancelFn | None, on_bytes: Callable[[int], None]) -> Iterator[str]:
+def decoded_chunks(
+    path: Path, encoding: str, cancel: CancelFn | None, on_bytes: Callable[[int], None]
+) -> Iterator[str]:
     """The file's text in chunks with newlines normalised to ``\\n`` (a ``\\r`` at a chunk end waits for the next)."""
     decoder = codecs.getincrementaldecoder(encoding)("replace")
     held = ""
@@ -322,7 +324,8 @@ _SCRIPTS = (
     ("Thai", ((0x0E00, 0x0E7F),)),
 )
 _ENGLISH_HINTS = frozenset(
-    "the a an and of to in on at that is it was are be with my his her you your thy thou for not but as by from this".split()
+    "the a an and of to in on at that is it was are be with my his her you your thy thou for not but as by from this"
+    .split()
 )
 
 

@@ -16,8 +16,17 @@ _NOUNS = (
     "maiden lover child soul grave morning summer winter spring autumn light silence wave shore wing valley "
     "meadow candle harbour island mountain lantern orchard feather thunder memory kingdom window"
 ).split()
-_PLURAL = {n: (n[:-1] + "ies" if n.endswith("y") and n[-2] not in "aeiou" else n + ("es" if n.endswith(("s", "sh", "ch")) else "s")) for n in _NOUNS}
-_PLURAL.update({"child": "children", "leaf": "leaves", "wolf": "wolves"})
+
+
+def _plural(noun: str) -> str:
+    if noun == "child":
+        return "children"
+    if noun.endswith("y") and noun[-2] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("s", "sh", "ch")) else "s")
+
+
+_PLURAL = {n: _plural(n) for n in _NOUNS}
 _ADJS = (
     "silver golden quiet pale dark bright gentle cold sweet wild lonely ancient hollow tender broken distant "
     "burning silent weary fair bitter green deep soft endless secret faded holy restless sleeping crimson "
@@ -27,7 +36,9 @@ _INTRANSITIVE = (
     "sleep sing burn fall weep wait wander fade rise dream tremble shine whisper call turn break glow linger "
     "drift mourn"
 ).split()
-_TRANSITIVE = "hold kiss keep follow remember carry light break call find lose touch crown hide seek praise bless".split()
+_TRANSITIVE = (
+    "hold kiss keep follow remember carry light break call find lose touch crown hide seek praise bless"
+).split()
 _PREPS = "in on beneath beyond above across through under upon within among against toward over by".split()
 _ADVS = ["softly", "slowly", "gently", "alone", "again", "forever", "tonight", "at last", "no more", "once more"]
 _PRONOUNS = ("i", "we", "you", "they")

@@ -27,7 +27,10 @@ EPSILON = 0.1  # nltk's method1 smoothing
 COLLAPSE_MARGIN = 0.05  # self-BLEU-2 this far above the corpus's own means mode collapse
 COPY_ALARM = 0.05  # share of samples that are training lines before "copying" is raised
 
-_UNSPACED = "\u0e00-\u0e7f\u2e80-\u2fdf\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+_UNSPACED = (  # Thai, CJK radicals, kana, CJK ideographs: one token per character
+    "\u0e00-\u0e7f\u2e80-\u2fdf\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0003ffff"
+)
 _UNSPACED_RE = re.compile(f"[{_UNSPACED}]")
 _TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*|[^\w\s]|_")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
@@ -173,7 +176,9 @@ def distinct_n(samples: Sequence[Sequence[str]], n: int) -> float:
 class CorpusIndex:
     """What the figures need from one corpus, computed once: BLEU tables, line set, words, 4-grams, trigram index."""
 
-    def __init__(self, lines: Sequence[str], max_refs: int = 5000, max_ngram_lines: int = 20_000, seed: int = 0) -> None:
+    def __init__(
+        self, lines: Sequence[str], max_refs: int = 5000, max_ngram_lines: int = 20_000, seed: int = 0
+    ) -> None:
         self.lines = list(lines)
         self.line_set = frozenset(line.strip() for line in self.lines)
         rng = random.Random(seed)
