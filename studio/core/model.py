@@ -78,15 +78,24 @@ class Model:
 def load_model(run_dir: str | Path, device: str | None = "cpu", checkpoint: str | Path | None = None) -> Model:
     """The run's newest readable checkpoint (or the given one) as a :class:`Model`."""
     run = RunDir.open(run_dir)
-    config = run.read_config()
-    domain = get_domain(config["domain"])
-    preset = Preset.from_dict(config["preset"])
-    meta = config["corpus"]["meta"]
-    dev = pick_device(device)
     ckpt = ck.read_checkpoint(checkpoint) if checkpoint else ck.load_latest(run.checkpoints)
     if ckpt is None:
         raise ck.CheckpointError(f"{run.checkpoints}: the run has no checkpoint yet; train it first")
-    return model_from_tensors(domain, preset, meta, ckpt.tensors, dev, ckpt.step, run.path)
+    return _model_of_run(run, ckpt.tensors, pick_device(device), ckpt.step)
+
+
+def load_live_model(run_dir: str | Path, arrays: dict[str, np.ndarray], step: int) -> Model:
+    """A CPU model from the numpy weights a training session sends its live viewers (session ``weights`` event)."""
+    tensors = {name: torch.from_numpy(np.asarray(array)) for name, array in arrays.items()}
+    return _model_of_run(RunDir.open(run_dir), tensors, torch.device("cpu"), int(step))
+
+
+def _model_of_run(run: RunDir, tensors: dict[str, torch.Tensor], device: torch.device, step: int) -> Model:
+    """Builds the nets the run's ``run.json`` describes and fills them with ``tensors``."""
+    config = run.read_config()
+    domain = get_domain(config["domain"])
+    preset = Preset.from_dict(config["preset"])
+    return model_from_tensors(domain, preset, config["corpus"]["meta"], tensors, device, step, run.path)
 
 
 def model_from_tensors(domain: Domain, preset: Preset, meta: dict[str, Any], tensors: dict[str, torch.Tensor],

@@ -143,7 +143,9 @@ class GANTrainer:
         for i in range(p.d_steps):
             real = self._real(b)
             with self.autocast:
-                fake = self.G(self._z(b))
+                # with one D step its fake is reused for the G step; otherwise G's graph would be thrown away
+                with torch.set_grad_enabled(p.d_steps == 1):
+                    fake = self.G(self._z(b))
                 real_in = self._augment(real)
                 r1 = p.r1_gamma > 0 and self.gan_step % p.r1_every == 0 and i == 0
                 if r1:

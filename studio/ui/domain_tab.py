@@ -138,18 +138,9 @@ def model_from_weights(run_dir: str, payload: dict[str, Any]) -> Any:
     The run's ``run.json`` (written before training starts) gives the preset
     and corpus meta the nets are built for; the explorer renders on the CPU.
     """
-    import torch
+    from studio.core.model import load_live_model
 
-    from studio.core.domain import Preset
-    from studio.core.model import model_from_tensors
-    from studio.core.runs import RunDir
-
-    run = RunDir.open(run_dir)
-    config = run.read_config()
-    tensors = {name: torch.from_numpy(np.asarray(array)) for name, array in payload["tensors"].items()}
-    return model_from_tensors(get_domain(config["domain"]), Preset.from_dict(config["preset"]),
-                              config["corpus"]["meta"], tensors, torch.device("cpu"), int(payload["step"]),
-                              run.path)
+    return load_live_model(run_dir, payload["tensors"], int(payload["step"]))
 
 
 class DomainTab(QWidget):
