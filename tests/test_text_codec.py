@@ -80,7 +80,10 @@ def test_metrics_of_decoded_codes(trained):
     corpus, _, pre, ctx = trained
     figures = DOMAIN.metrics(pre.encode(corpus.data), corpus, ctx)
     assert figures["copied"] == 1.0 and figures["bleu2"] == pytest.approx(1.0)
-    assert DOMAIN.nearest_lines(["stars fall dow"], corpus) == ["stars fall down"]
+    near, same = DOMAIN.nearest_training(["stars fall dow", "stars fall down"], corpus)
+    assert near.item == "stars fall down" and not near.copied and 0 < near.distance < 0.5
+    assert same.copied and same.distance == 0.0 and same.label == "the same line"
+    assert DOMAIN.preview_items(corpus.data[near.index : near.index + 1].numpy(), corpus.meta) == ["stars fall down"]
 
 
 def test_exports_text_and_json(tmp_path):

@@ -173,7 +173,7 @@ def test_tensor_meta_heldout_and_cache(tmp_path):
     assert details["language"] == "English" and details["vocab_size"] == len(meta["vocab"])
     assert set(details["reference"]) >= {"bleu2", "self_bleu2", "copied"}
     assert details["reference"]["copied"] == 0.0
-    assert DOMAIN.reference(corpus) == details["reference"]
+    assert DOMAIN.reference_metrics(corpus) == details["reference"]
     again = import_text_folder(tmp_path / "t", {"heldout": 0.1})
     assert again.report.from_cache and (again.data == data).all() and again.meta == meta
     assert not import_text_folder(tmp_path / "t", {"heldout": 0.2}).report.from_cache

@@ -12,7 +12,7 @@ from studio.domains.text.metrics import (
     corpus_bleu,
     corpus_reference,
     distinct_n,
-    nearest_lines,
+    nearest_rows,
     self_bleu,
     sentence_bleu,
     text_metrics,
@@ -85,10 +85,10 @@ def test_tokens_for_spaced_and_unspaced_scripts():
 
 def test_nearest_lines_and_reference_and_alarms():
     corpus = [f"line {i} about the {w}" for i in range(300) for w in ("moon", "sea")]
-    got = nearest_lines(["line 123 about the sea", "lime 7 abut the moon", "ZZZZ"], corpus)
-    assert got[0] == "line 123 about the sea"
-    assert got[1] == "line 7 about the moon"
-    assert got[2] == ""
+    got = nearest_rows(["line 123 about the sea", "lime 7 abut the moon", "ZZZZ"], corpus)
+    assert corpus[got[0][0]] == "line 123 about the sea" and got[0][1] == 1.0
+    assert corpus[got[1][0]] == "line 7 about the moon" and 0.3 < got[1][1] < 1.0
+    assert got[2] == (-1, 0.0)
     ref = corpus_reference(corpus, n=32)
     assert ref["copied"] == 0.0 and ref["lines"] == 32.0
     assert 0.0 < ref["self_bleu2"] <= 1.0
@@ -102,10 +102,10 @@ def test_fast_enough_for_the_ui():
     corpus = [f"the {a} {b} sings of {c} and {d}" for a in range(20) for b in range(15) for c in ("night", "day") for d in range(10)]
     samples = [f"the {i} {i + 1} sings of night and {i % 10}" for i in range(64)]
     text_metrics(samples, corpus)  # builds and caches the corpus index
-    nearest_lines(samples[:1], corpus)
+    nearest_rows(samples[:1], corpus)
     started = time.process_time()
     figures = text_metrics(samples, corpus)
-    near = nearest_lines(samples, corpus)
+    near = nearest_rows(samples, corpus)
     spent = time.process_time() - started
     assert len(corpus) == 6000 and len(near) == 64
     assert spent < 1.0, f"metrics + nearest lines took {spent:.2f} s of CPU"

@@ -80,6 +80,9 @@ class ToyDomain:
     def decode(self, output: torch.Tensor, ctx: ModelContext) -> list[np.ndarray]:
         return [np.round((o[0].cpu().numpy() + 1) * 127.5).astype(np.uint8) for o in output]
 
+    def preview_items(self, rows: np.ndarray, meta) -> list[np.ndarray]:
+        return [row[0] for row in rows]
+
     def metrics(self, output, corpus, ctx) -> dict[str, float]:
         real = corpus.data.float().mean() / 127.5 - 1
         return {"mean_gap": float((output.mean() - real).abs())}

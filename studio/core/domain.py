@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 if TYPE_CHECKING:  # torch is imported lazily so the window opens fast
+    import numpy as np
     import torch
     from torch import nn
 
@@ -161,6 +162,17 @@ class Pretrainer(Protocol):
         ...
 
 
+@dataclass
+class Neighbour:
+    """The training item closest to a sample: the copy check an artist can look at."""
+
+    index: int  # row of the corpus
+    item: Any  # an artifact like the sample's (picture, clip, line)
+    distance: float  # 0 = identical; the domain's own scale
+    label: str  # how close, in words ("RMS distance 0.08")
+    copied: bool = False  # close enough to count as a copy in the domain's copy rate
+
+
 class Domain(Protocol):
     """What a medium supplies; see DESIGN.md's table.  No Qt here."""
 
@@ -221,3 +233,13 @@ class Domain(Protocol):
 
     def save_grid(self, artifacts: Sequence[Any], path: str | Path, info: dict[str, Any]) -> Path:
         """Exports many artifacts as one file (a PNG grid, a MIDI of phrases, a text file)."""
+
+    def preview_items(self, rows: "np.ndarray", meta: dict[str, Any]) -> list[Any]:
+        """Corpus rows (the integer layout the corpus stores) -> artifacts, for the dataset panel's thumbnails."""
+
+    def nearest_training(self, artifacts: Sequence[Any], corpus: Corpus) -> list[Neighbour]:
+        """The closest training item to each sample, so the artist can see whether the model copies."""
+
+    def reference_metrics(self, corpus: Corpus) -> dict[str, float]:
+        """The corpus's own values of the figures :meth:`metrics` logs ({} when none make sense);
+        drawn as dashed reference lines beside the samples' curves."""

@@ -123,6 +123,12 @@ def shipped_model_path(domain_name: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def load_shipped_model(domain_name: str, device: str | None = "cpu") -> "Model | None":
+    """The domain's built-in demo model (explored before any training), or None when none ships."""
+    path = shipped_model_path(domain_name)
+    return load_model_file(path, device) if path is not None else None
+
+
 def save_model_file(model: Model, path: str | Path, note: str = "") -> Path:
     """Writes EMA-G (and auxiliary nets) as one safetensors file + JSON: a model to share or ship.
 

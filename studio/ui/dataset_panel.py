@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QMimeData, QSize, Qt, QThread, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
@@ -61,7 +62,6 @@ class ImportThread(QThread):
 
     def run(self) -> None:
         from studio.domains import get_domain
-        from studio.ui.corpus_preview import corpus_preview
 
         try:
             domain = get_domain(self.domain_name)
@@ -74,10 +74,20 @@ class ImportThread(QThread):
                 self.failed.emit(readable_error(exc))
             return
         try:
-            previews = corpus_preview(self.domain_name, corpus, PREVIEW_COUNT)
+            rows = corpus.data[preview_indices(int(corpus.data.shape[0]), PREVIEW_COUNT)]
+            previews = domain.preview_items(rows.numpy(), corpus.meta) if len(rows) else []
         except Exception:  # thumbnails are a courtesy: an import that worked is never failed for them
             previews = []
         self.imported.emit(corpus, previews)
+
+
+def preview_indices(items: int, count: int) -> list[int]:
+    """``count`` rows spread evenly over the corpus (the first, the last, and between)."""
+    if items <= 0 or count <= 0:
+        return []
+    if items <= count:
+        return list(range(items))
+    return sorted({int(round(i)) for i in np.linspace(0, items - 1, count)})
 
 
 class PathLabel(QLabel):

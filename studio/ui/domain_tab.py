@@ -22,6 +22,7 @@ from studio.ui.dataset_panel import DatasetPanel, view_or_none
 from studio.ui.explorer import Explorer
 from studio.ui.extras import install_extras
 from studio.ui.gallery import Gallery
+from studio.ui.neighbour_view import NeighbourView
 from studio.ui.plots import LivePlots
 from studio.ui.training_panel import TrainingPanel
 from studio.workers.background import LatestOnly, readable_error, run_in_background
@@ -156,7 +157,10 @@ class DomainTab(QWidget):
         self.domain = get_domain(domain_name)
         self.view = view_or_none(domain_name)
         self.model: Any = None
+        self.corpus: Any = None  # the imported Corpus, once the dataset panel has one
+        self._references: dict[str, float] = {}  # the corpus's own figures, drawn as dashed lines
         self._models = LatestOnly(f"model-{domain_name}", owner=self)  # checkpoints and live weights, newest wins
+        self._nearest = LatestOnly(f"nearest-{domain_name}", owner=self)
         self._history_generation = 0
         self._demo_checked = False
         self._shutting_down = False
@@ -169,9 +173,11 @@ class DomainTab(QWidget):
         self.gallery = Gallery()
         self.plots = LivePlots()
         self.explorer = Explorer()
+        self.neighbours = NeighbourView()
         if self.view is not None:
             self.gallery.set_view(self.view)
             self.explorer.set_view(self.view)
+            self.neighbours.set_view(self.view)
         self.export_grid_button = QPushButton("Export grid…")
         self.export_grid_button.setToolTip("Save the samples on screen as one file")
         self.export_grid_button.setEnabled(False)
@@ -195,6 +201,7 @@ class DomainTab(QWidget):
         self._left = _Scroll(left, horizontal=False)
 
         self.gallery.add_header_widget(self.export_grid_button)
+        self.gallery.add_footer_widget(self.neighbours)
 
         self.centre = QSplitter(Qt.Orientation.Vertical)
         self.centre.addWidget(_Scroll(self.gallery, horizontal=True, minimum_width=MIN_CENTRE_WIDTH))
@@ -250,6 +257,7 @@ class DomainTab(QWidget):
         self.training.finished.connect(self._on_finished)
         self.gallery.sendToExplorer.connect(lambda seed, corner: self.explorer.set_corner_seed(corner, seed))
         self.gallery.exportRequested.connect(self.export_seed)
+        self.gallery.selected.connect(self.find_nearest_training)
         self.explorer.exportCurrent.connect(self.export_current)
         self.explorer.exportWalk.connect(self.export_walk)
         self.explorer.renderFailed.connect(lambda text: self.statusMessage.emit(text, 5000))
@@ -286,6 +294,28 @@ class DomainTab(QWidget):
         if not self._demo_checked:
             self._demo_checked = True
             QTimer.singleShot(DEMO_DELAY_MS, self._offer_demo)
+            QTimer.singleShot(DEMO_DELAY_MS, self._offer_shipped_model)
+
+    def _offer_shipped_model(self) -> None:
+        """Until a run has a model, the explorer plays with the model the studio ships for this medium."""
+        if self._shutting_down or self.model is not None or self.training.run_dir():
+            return
+
+        def load() -> Any:
+            from studio.core.model import load_shipped_model
+
+            return load_shipped_model(self.domain_name)
+
+        self._models.submit(load, self._use_shipped_model,
+                            lambda text: self.statusMessage.emit(f"The built-in model could not be loaded: {text}",
+                                                                 8000))
+
+    def _use_shipped_model(self, model: Any) -> None:
+        if model is None or self._shutting_down or self.model is not None or self.training.run_dir():
+            return
+        self.model = model
+        self.explorer.set_renderer(lambda z, options: model.render(z, options), model.preset.z_dim,
+                                   source="built-in demo model")
 
     def _offer_demo(self) -> None:
         if not self._shutting_down and self.dataset.folder() is None:
@@ -311,7 +341,15 @@ class DomainTab(QWidget):
 
     # ----------------------------------------------------------------- training signals
     def _on_corpus(self, corpus: Any, folder: str) -> None:
+        self.corpus = corpus
+        self.neighbours.clear()
+        self._references = {}
         self.training.set_data_folder(folder, corpus.report.items)
+        if corpus.report.items and hasattr(self.domain, "reference_metrics"):
+            run_in_background(lambda: self.domain.reference_metrics(corpus),
+                              lambda figures: self._set_references(corpus, figures),
+                              lambda text: self.statusMessage.emit(f"No reference figures for the data: {text}", 8000),
+                              name=f"reference-{self.domain_name}", owner=self)
         if corpus.report.items:
             self.gallery.set_placeholder(
                 f"Press Start to train on the {corpus.report.items:,} items of “{Path(folder).name}”.\n\n"
@@ -319,6 +357,28 @@ class DomainTab(QWidget):
         # the skipped-files table shares spare height with the messages only when it has rows
         self._left_layout.setStretchFactor(self.dataset, 1 if corpus.report.skipped else 0)
         self.settingsChanged.emit()
+
+    def _set_references(self, corpus: Any, figures: dict[str, float]) -> None:
+        if corpus is self.corpus and not self._shutting_down:
+            self._references = dict(figures)
+            self._apply_references()
+
+    def _apply_references(self) -> None:
+        """Dashed corpus lines for the figures being plotted (a line alone would open an empty panel)."""
+        shown = set(self.plots.series_names())
+        for name, value in self._references.items():
+            if name in shown and self.plots.reference_line(name) is None:
+                self.plots.set_reference(name, value)
+
+    def find_nearest_training(self, seed: int, artifact: Any) -> None:
+        """Looks up the training item closest to the selected sample (on a worker) and shows the pair."""
+        corpus = self.corpus
+        if corpus is None or artifact is None or not hasattr(self.domain, "nearest_training"):
+            return
+        self.neighbours.show_pending(seed)
+        self._nearest.submit(lambda: self.domain.nearest_training([artifact], corpus)[0],
+                             lambda neighbour: self.neighbours.show_neighbour(seed, artifact, neighbour),
+                             lambda text: self.statusMessage.emit(f"Could not compare with the data: {text}", 8000))
 
     def _on_preset(self, name: str) -> None:
         self.dataset.set_import_options(self.domain.presets[name].import_options)
@@ -331,6 +391,7 @@ class DomainTab(QWidget):
         if payload["step"] == 0:
             self.plots.clear()
             self.gallery.clear()
+            self.neighbours.clear()
             self.export_grid_button.setEnabled(False)
         self.gallery.set_placeholder("Training has started: the first samples arrive in a few seconds…")
         if self.model is None:
@@ -346,6 +407,7 @@ class DomainTab(QWidget):
     def _on_metrics(self, payload: dict) -> None:
         values = {k: np.array([float(v)]) for k, v in payload["values"].items()}
         self.plots.add_points(np.array([float(payload["step"])]), values)
+        self._apply_references()
 
     def _on_samples(self, payload: dict) -> None:
         self._last_seeds = list(payload["seeds"])
@@ -410,6 +472,7 @@ class DomainTab(QWidget):
         self.plots.clear()
         if len(history.steps):
             self.plots.load_history(history.steps, history.series)
+            self._apply_references()
         self.gallery.clear()
         for step, artifacts, seeds in history.snapshots:
             self.gallery.add_snapshot(step, artifacts, seeds)

@@ -256,6 +256,7 @@ class Gallery(QWidget):
         layout.addWidget(self._history_row)
         layout.addWidget(self._stack, 1)
         layout.addWidget(self._actions_row)
+        self._layout = layout
         self._update_controls()
 
     # ----------------------------------------------------------------- public API
@@ -266,6 +267,10 @@ class Gallery(QWidget):
     def add_header_widget(self, widget: QWidget) -> None:
         """Puts a control of the caller's (an export button) at the right end of the title row."""
         self._header.addWidget(widget)
+
+    def add_footer_widget(self, widget: QWidget) -> None:
+        """Puts a widget of the caller's (the nearest-training-item strip) under the action buttons."""
+        self._layout.addWidget(widget)
 
     def set_view(self, view: ArtifactView) -> None:
         self._view = view

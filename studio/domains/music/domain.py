@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from studio.core.domain import CancelFn, Corpus, ModelContext, Preset, ProgressFn
+from studio.core.domain import CancelFn, Corpus, ModelContext, Neighbour, Preset, ProgressFn
 from studio.domains.music.presets import PRESETS
 from studio.domains.music.roll import DRUMS, Clip, clip_from_meta
 
@@ -165,6 +165,21 @@ class MusicDomain:
         from studio.domains.music.metrics import corpus_metrics
 
         return corpus_metrics(corpus)
+
+    def nearest_training(self, artifacts: Sequence[Clip], corpus: Corpus) -> list[Neighbour]:
+        """Each clip's closest training phrase by shared notes (Jaccard overlap of sounding cells)."""
+        from studio.domains.music.nearest import COPY_OVERLAP, nearest_phrases
+
+        if not len(artifacts):
+            return []
+        rows = corpus.data.numpy() if hasattr(corpus.data, "numpy") else np.asarray(corpus.data)
+        indices, overlaps = nearest_phrases(np.stack([clip.roll for clip in artifacts]), rows)
+        return [Neighbour(int(i), clip_from_meta(rows[i], corpus.meta), 1.0 - float(o),
+                          f"{o:.0%} of notes shared", bool(o >= COPY_OVERLAP))
+                for i, o in zip(indices, overlaps)]
+
+    def preview_items(self, rows: np.ndarray, meta: dict[str, Any]) -> list[Clip]:
+        return [clip_from_meta(row, meta) for row in rows]
 
     # --------------------------------------------------------------- export
     def save_artifact(self, artifact: Clip, path: str | Path, info: dict[str, Any]) -> Path:

@@ -41,6 +41,13 @@ def to_images(output: Any) -> list[np.ndarray]:
     return list(np.ascontiguousarray(to_uint8(output).transpose(0, 2, 3, 1)))
 
 
+def resized(image: np.ndarray, size: int) -> np.ndarray:
+    """An H×W×3 picture at ``size``×``size`` (unchanged when it already is), for comparing runs of other sizes."""
+    if image.shape[0] == size and image.shape[1] == size:
+        return image
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.LANCZOS))
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()

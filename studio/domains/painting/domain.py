@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from studio.core.domain import CancelFn, Corpus, ModelContext, Preset, ProgressFn
+from studio.core.domain import CancelFn, Corpus, ModelContext, Neighbour, Preset, ProgressFn
 from studio.domains.painting.presets import DEFAULTS, PRESETS
 
 if TYPE_CHECKING:
@@ -96,6 +96,34 @@ class PaintingDomain:
         from studio.domains.painting.metrics import painting_metrics, reference_for
 
         return painting_metrics(to_uint8(output), reference_for(corpus))
+
+    def nearest_training(self, artifacts: Sequence["np.ndarray"], corpus: Corpus) -> list[Neighbour]:
+        """Each picture's closest training picture, by RMS distance of small thumbnails (as the copy rate)."""
+        import numpy as np
+
+        from studio.domains.painting.metrics import reference_for
+
+        if not len(artifacts):
+            return []
+        from studio.domains.painting.codec import resized
+
+        reference = reference_for(corpus)
+        size = int(corpus.data.shape[-1])  # a run of another size is compared at the folder's size
+        fake = np.stack([resized(np.asarray(a, np.uint8), size) for a in artifacts]).transpose(0, 3, 1, 2)
+        indices, distances = reference.nearest(fake)
+        copied = reference.copy_flags(indices, distances)
+        rows = self.preview_items(corpus.data[indices].numpy(), corpus.meta)
+        return [Neighbour(int(i), row, float(d), f"RMS distance {d:.3f}", bool(c))
+                for i, row, d, c in zip(indices, rows, distances, copied)]
+
+    def preview_items(self, rows: "np.ndarray", meta: dict[str, Any]) -> list["np.ndarray"]:
+        """3×H×W (or 1×H×W) uint8 rows -> H×W×3 pictures."""
+        import numpy as np
+
+        images = np.moveaxis(np.asarray(rows, np.uint8), 1, -1)
+        if images.shape[-1] == 1:
+            images = np.repeat(images, 3, axis=-1)
+        return [np.ascontiguousarray(image) for image in images]
 
     def save_artifact(self, artifact: Any, path: str | Path, info: dict[str, Any]) -> Path:
         from studio.domains.painting.codec import save_png

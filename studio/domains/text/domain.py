@@ -3,9 +3,9 @@
 Beyond the contract, the text explorer and gallery can use:
 ``encode_text`` (a typed line -> code), ``decode_codes`` (codes placed
 directly, e.g. blends of typed lines), ``project_to_z`` (a code -> a z
-anchor for the z-space pad), ``reference`` (the corpus's own figures, for
+anchor for the z-space pad), ``reference_metrics`` (the corpus's own figures, for
 dashed lines and the collapse/copying alarms of ``metrics.alarms``) and
-``nearest_lines`` (the closest training line beside each sample).
+``nearest_training`` (the closest training line beside each sample).
 
 Torch-dependent modules are imported inside the methods, so listing the
 domain and its presets stays cheap.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from studio.core.domain import CancelFn, Corpus, ModelContext, Preset, ProgressFn
+from studio.core.domain import CancelFn, Corpus, ModelContext, Neighbour, Preset, ProgressFn
 from studio.domains.text.presets import PRESETS
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class TextDomain:
         samples = self.decode_codes(output, ctx, {"decoding": "greedy"})
         return text_metrics(samples, corpus_lines(corpus))
 
-    def reference(self, corpus: Corpus) -> dict[str, float]:
+    def reference_metrics(self, corpus: Corpus) -> dict[str, float]:
         """The corpus's own figures (held-out real lines scored like samples): dashed lines and alarms in the UI."""
         cached = corpus.report.details.get("reference")
         if cached:
@@ -135,12 +135,24 @@ class TextDomain:
         lines = corpus_lines(corpus)
         return corpus_reference(lines, corpus.meta.get("heldout") or None) if len(lines) > 1 else {}
 
-    def nearest_lines(self, samples: Sequence[str], corpus: Corpus) -> list[str]:
-        """The closest training line to each sample (for the copy check beside each sample)."""
+    def nearest_training(self, artifacts: Sequence[str], corpus: Corpus) -> list[Neighbour]:
+        """The closest training line to each sample (Dice overlap of character trigrams), for the copy check."""
         from studio.domains.text.corpus import corpus_lines
-        from studio.domains.text.metrics import nearest_lines
+        from studio.domains.text.metrics import nearest_rows
 
-        return nearest_lines(samples, corpus_lines(corpus))
+        lines = corpus_lines(corpus)
+        found = []
+        for text, (row, similarity) in zip(artifacts, nearest_rows(artifacts, lines)):
+            line = lines[row] if row >= 0 else ""
+            copied = row >= 0 and line.strip() == text.strip()
+            label = "the same line" if copied else f"{similarity:.0%} of letter triples shared"
+            found.append(Neighbour(row, line, 1.0 - similarity, label, copied))
+        return found
+
+    def preview_items(self, rows: "np.ndarray", meta: dict[str, Any]) -> list[str]:
+        from studio.domains.text.vocab import Vocab
+
+        return Vocab.from_meta(meta).decode_rows(rows)
 
     # ------------------------------------------------------------ export
 

@@ -332,11 +332,8 @@ class _TrigramIndex:
         return best, float(dice[best])
 
 
-def nearest_lines(samples: Sequence[str], corpus_lines: Sequence[str] | CorpusIndex) -> list[str]:
-    """The training line closest to each sample (Dice overlap of character trigrams); "" when none is close at all."""
+def nearest_rows(samples: Sequence[str], corpus_lines: Sequence[str] | CorpusIndex) -> list[tuple[int, float]]:
+    """For each sample, the closest training line's index and the Dice overlap of their character trigrams
+    (-1, 0.0 when no line shares a trigram)."""
     index = corpus_lines if isinstance(corpus_lines, CorpusIndex) else corpus_index(corpus_lines)
-    found = []
-    for s in samples:
-        i, _ = index.nearest.nearest(s)
-        found.append(index.lines[i] if i >= 0 else "")
-    return found
+    return [index.nearest.nearest(s) for s in samples]
