@@ -69,12 +69,9 @@ def dark_palette() -> QPalette:
 
 
 def apply_theme(app: QApplication) -> None:
-    """Fusion + the dark palette + resources/style.qss; pyqtgraph's defaults follow the palette."""
-    import pyqtgraph as pg
-
+    """Fusion + the dark palette + resources/style.qss (the plots read the palette when they are built)."""
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
-    pg.setConfigOptions(background=THEME["base"], foreground=THEME["text"], antialias=True)
     qss = RESOURCES / "style.qss"
     try:
         app.setStyleSheet(qss.read_text("utf-8"))

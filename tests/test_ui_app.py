@@ -324,10 +324,15 @@ def test_every_tab_gets_its_own_folder_and_preset_back(qtbot, studio_env, tmp_pa
     monkeypatch.setitem(domains.DOMAIN_MODULES, "toy2", "toy_domain")
     folders = {name: str(write_toy_folder(tmp_path / f"data-{name}")) for name in ("toy", "toy2")}
     window, _ = _window(qtbot)
+    assert [tab.domain_name for tab in window.built_tabs()] == ["toy"]  # the others wait until chosen
+    window.tabs.setCurrentIndex(1)
+    assert [tab.domain_name for tab in window.built_tabs()] == ["toy", "toy2"]
+    assert window.current_tab() is window.domain_tabs["toy2"]
     for name, folder in folders.items():
         _open(qtbot, window.domain_tabs[name], folder)
     _close(window)
     window, _ = _window(qtbot)
+    assert window.current_tab().domain_name == "toy2"  # the tab last looked at comes back first
     for name, folder in folders.items():
         assert window.domain_tabs[name].dataset.folder() == folder
         assert window.domain_tabs[name].training.preset_name() == "tiny"

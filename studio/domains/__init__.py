@@ -29,3 +29,11 @@ def get_domain(name: str) -> "Domain":
     except KeyError:
         raise ValueError(f"unknown domain {name!r}; known: {', '.join(DOMAIN_MODULES)}") from None
     return importlib.import_module(module_path).DOMAIN
+
+
+def domain_title(name: str) -> str:
+    """The name a tab shows ("Painting"); the bare name when the domain's package does not load."""
+    try:
+        return str(get_domain(name).title)
+    except Exception:  # the tab itself will say why the package failed
+        return name.title()

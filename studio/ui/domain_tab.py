@@ -13,7 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMessageBox, QPushButton, QScrollArea, QSplitter, QVBoxLayout,
+                               QWidget)
 
 from studio.core.latent import seed_to_z
 from studio.core.runs import default_runs_root, is_run
@@ -23,7 +24,6 @@ from studio.ui.explorer import Explorer
 from studio.ui.extras import install_extras
 from studio.ui.gallery import Gallery
 from studio.ui.neighbour_view import NeighbourView
-from studio.ui.plots import LivePlots
 from studio.ui.training_panel import TrainingPanel
 from studio.workers.background import LatestOnly, readable_error, run_in_background
 
@@ -34,6 +34,7 @@ MIN_EXPLORER_WIDTH = 400
 EXPLORER_SHARE = 0.38  # of the tab's width, the explorer's at first (520 px of a 1400 px window)
 EXPLORER_START_MAX = 640
 DEMO_DELAY_MS = 300
+PLOTS_DELAY_MS = 150  # after the first paint: the curves' library takes a second to load
 
 
 class _Scroll(QScrollArea):
@@ -171,7 +172,11 @@ class DomainTab(QWidget):
         self.dataset = DatasetPanel(domain_name)
         self.training = TrainingPanel(domain_name)
         self.gallery = Gallery()
-        self.plots = LivePlots()
+        self._plots: Any = None  # pyqtgraph loads on first use: the window shows sooner
+        self._plots_placeholder = QLabel("Losses and quality figures are drawn here while the model trains")
+        self._plots_placeholder.setObjectName("placeholderLabel")
+        self._plots_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._plots_placeholder.setWordWrap(True)
         self.explorer = Explorer()
         self.neighbours = NeighbourView()
         if self.view is not None:
@@ -205,7 +210,7 @@ class DomainTab(QWidget):
 
         self.centre = QSplitter(Qt.Orientation.Vertical)
         self.centre.addWidget(_Scroll(self.gallery, horizontal=True, minimum_width=MIN_CENTRE_WIDTH))
-        self.centre.addWidget(self.plots)
+        self.centre.addWidget(self._plots_placeholder)
         self.centre.setSizes([480, 380])
         self.centre.setChildrenCollapsible(False)
         self._right = _Scroll(self.explorer, horizontal=True, minimum_width=MIN_EXPLORER_WIDTH)
@@ -237,6 +242,24 @@ class DomainTab(QWidget):
 
     def _keep_user_sizes(self) -> None:
         self._sizes_restored = True
+
+    @property
+    def plots(self) -> Any:
+        """The live curves (:class:`studio.ui.plots.LivePlots`), built when first needed."""
+        return self.ensure_plots()
+
+    def ensure_plots(self) -> Any:
+        if self._plots is None:
+            from studio.ui.plots import LivePlots
+
+            self._plots = LivePlots()
+            self.centre.replaceWidget(self.centre.indexOf(self._plots_placeholder), self._plots)
+            self._plots_placeholder.deleteLater()
+        return self._plots
+
+    def _build_plots(self) -> None:
+        if not self._shutting_down:
+            self.ensure_plots()
 
     def add_side_widget(self, widget: QWidget) -> None:
         """Room under the training panel for a domain's extra controls."""
@@ -293,8 +316,9 @@ class DomainTab(QWidget):
             self._initial_sizes()
         if not self._demo_checked:
             self._demo_checked = True
-            QTimer.singleShot(DEMO_DELAY_MS, self._offer_demo)
-            QTimer.singleShot(DEMO_DELAY_MS, self._offer_shipped_model)
+            QTimer.singleShot(DEMO_DELAY_MS, self, self._offer_demo)  # with self as context: never after closing
+            QTimer.singleShot(DEMO_DELAY_MS, self, self._offer_shipped_model)
+            QTimer.singleShot(PLOTS_DELAY_MS, self, self._build_plots)
 
     def _offer_shipped_model(self) -> None:
         """Until a run has a model, the explorer plays with the model the studio ships for this medium."""

@@ -7,6 +7,7 @@ the training modules so the first Start does not stall the GUI.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWid
 
 import studio
 from studio.core.runs import default_runs_root
-from studio.domains import domain_names
+from studio.domains import domain_names, domain_title
 from studio.ui.dataset_panel import folder_from_mime
 from studio.workers.background import run_in_background, wait_all
 
@@ -48,30 +49,44 @@ def probe_devices() -> tuple[list[str], str]:
     return names, label
 
 
+class _Tabs(Mapping):
+    """Domain name -> its tab, built on first use: a tab costs a good half second, and most sessions open one."""
+
+    def __init__(self, window: "MainWindow", names: list[str]) -> None:
+        self._window = window
+        self._names = names
+
+    def __getitem__(self, name: str) -> Any:
+        return self._window.tab_for(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 class MainWindow(QMainWindow):
-    """Tabs of :class:`DomainTab`; a medium whose package fails to load gets a tab saying why."""
+    """Tabs of :class:`DomainTab`; a medium whose package fails to load gets a tab saying why.
+
+    Only the tab on screen is built at start-up; the others are built when
+    first chosen (or asked for through :attr:`domain_tabs`), and then get
+    their saved folder, preset and run back.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from studio.ui.domain_tab import DomainTab
-
         self.setWindowTitle("GAN Studio")
         self.setAcceptDrops(True)
         self.settings = open_settings()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.domain_tabs: dict[str, DomainTab] = {}
-        for name in domain_names():
-            try:
-                tab = DomainTab(name)
-            except Exception as exc:  # one broken medium must not take the others down
-                self.tabs.addTab(_unavailable(name, exc), name.title())
-                continue
-            tab.statusMessage.connect(self._show_status)
-            tab.deviceDescribed.connect(self.set_device_label)
-            tab.settingsChanged.connect(self._save_tab_settings)
-            self.domain_tabs[name] = tab
-            self.tabs.addTab(tab, tab.domain.title)
+        self._names = list(domain_names())
+        self._built: dict[str, Any] = {}  # name -> DomainTab, or the label saying why it could not be built
+        self._device_names: list[str] | None = None
+        self.domain_tabs = _Tabs(self, [])
+        for name in self._names:
+            self.tabs.addTab(QWidget(), domain_title(name))
         self.setCentralWidget(self.tabs)
 
         self.device_label = QLabel("device: …")
@@ -83,6 +98,52 @@ class MainWindow(QMainWindow):
         self._probed = False
         self._restoring = False
         self._restore()
+        self.tabs.currentChanged.connect(lambda index: self._build_at(index))
+
+    def built_tabs(self) -> list[Any]:
+        """The domain tabs built so far (those not built have nothing running and nothing to save)."""
+        from studio.ui.domain_tab import DomainTab
+
+        return [tab for tab in self._built.values() if isinstance(tab, DomainTab)]
+
+    def tab_for(self, name: str) -> Any:
+        """The named domain's tab, built now if it was not yet; KeyError for a domain the tab could not load."""
+        if name not in self._built:
+            self._build(name)
+        tab = self._built[name]
+        if tab not in self.built_tabs():
+            raise KeyError(f"the {name} tab could not be loaded")
+        return tab
+
+    def _build_at(self, index: int) -> None:
+        if 0 <= index < len(self._names) and self._names[index] not in self._built:
+            self._build(self._names[index])
+
+    def _build(self, name: str) -> None:
+        from studio.ui.domain_tab import DomainTab
+
+        index = self._names.index(name)
+        try:
+            tab: QWidget = DomainTab(name)
+        except Exception as exc:  # one broken medium must not take the others down
+            tab = _unavailable(name, exc)
+        self._built[name] = tab
+        current = self.tabs.currentIndex()
+        self.tabs.blockSignals(True)
+        placeholder = self.tabs.widget(index)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, tab, domain_title(name))
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+        placeholder.deleteLater()
+        if isinstance(tab, DomainTab):
+            self.domain_tabs = _Tabs(self, [n for n in self._names if n in self._built])
+            tab.statusMessage.connect(self._show_status)
+            tab.deviceDescribed.connect(self.set_device_label)
+            tab.settingsChanged.connect(self._save_tab_settings)
+            if self._device_names is not None:
+                tab.training.set_devices(self._device_names)
+            self._restore_tab(tab)
 
     # ----------------------------------------------------------------- menus
     def _build_menus(self) -> None:
@@ -105,7 +166,7 @@ class MainWindow(QMainWindow):
 
     def current_tab(self) -> Any:
         widget = self.tabs.currentWidget()
-        return widget if widget in self.domain_tabs.values() else None
+        return widget if widget in self.built_tabs() else None
 
     def _open_folder(self) -> None:
         tab = self.current_tab()
@@ -153,9 +214,10 @@ class MainWindow(QMainWindow):
 
     def _on_devices(self, result: tuple[list[str], str]) -> None:
         names, label = result
-        if not any(tab.is_training() for tab in self.domain_tabs.values()):
+        self._device_names = names
+        if not any(tab.is_training() for tab in self.built_tabs()):
             self.device_label.setText(label)
-        for tab in self.domain_tabs.values():
+        for tab in self.built_tabs():
             tab.training.set_devices(names)
 
     # ----------------------------------------------------------------- drag and drop
@@ -172,29 +234,29 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- settings
     def _restore(self) -> None:
-        s = self.settings
-        geometry = s.value("window/geometry")
+        geometry = self.settings.value("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(*DEFAULT_SIZE)
-        names = list(self.domain_tabs)
-        current = s.value("window/tab", "")
-        if current in names:
-            self.tabs.setCurrentWidget(self.domain_tabs[current])
+        current = self.settings.value("window/tab", "")
+        index = self._names.index(current) if current in self._names else 0
+        self.tabs.setCurrentIndex(index)
+        self._build_at(index)
+
+    def _restore_tab(self, tab: Any) -> None:
         keys = ("folder", "run", "preset", "splitter", "centre")
-        states = {name: {key: s.value(f"{name}/{key}") for key in keys} for name in names}
-        self._restoring = True  # a tab restoring its preset must not overwrite the others' saved state
+        state = {key: self.settings.value(f"{tab.domain_name}/{key}") for key in keys}
+        self._restoring = True  # a tab restoring its preset must not overwrite the saved state
         try:
-            for name, tab in self.domain_tabs.items():
-                tab.restore(states[name])
+            tab.restore(state)
         finally:
             self._restoring = False
 
     def _save_tab_settings(self) -> None:
         if self._restoring:
             return
-        for name, tab in self.domain_tabs.items():
+        for tab in self.built_tabs():
             for key, value in tab.state().items():
-                self.settings.setValue(f"{name}/{key}", value)
+                self.settings.setValue(f"{tab.domain_name}/{key}", value)
         self.settings.sync()
 
     def save_settings(self) -> None:
@@ -210,12 +272,12 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         self._closing = True
-        training = [tab for tab in self.domain_tabs.values() if tab.is_training()]
+        training = [tab for tab in self.built_tabs() if tab.is_training()]
         if training:
             self.statusBar().showMessage("Stopping training and saving a checkpoint…")
             self.repaint()
         self.save_settings()
-        for tab in self.domain_tabs.values():
+        for tab in self.built_tabs():
             try:
                 tab.shutdown()
             except Exception as exc:  # closing must always succeed; say what went wrong on stderr
