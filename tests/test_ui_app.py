@@ -357,6 +357,20 @@ def test_a_domain_can_add_its_own_controls(qtbot, studio_env, monkeypatch):
     _close(window)
 
 
+def test_the_corpus_figures_become_dashed_lines_beside_the_samples(qtbot, studio_env, data_dir):
+    window, tab = _window(qtbot)
+    _open(qtbot, tab, data_dir)
+    qtbot.waitUntil(lambda: bool(tab._references), timeout=WAIT_MS)
+    tab.training.metrics.emit({"step": 10, "values": {"mean_gap": 0.4}})
+    line = tab.plots.reference_line("mean_gap")
+    assert line is not None and set(line.getData()[1]) == {0.05}
+    assert "not_logged" not in tab.plots.series_names()  # a figure nobody plots opens no empty panel
+    tab.plots.clear()  # a new run starts from a clean plot; the line comes back with its figures
+    tab.training.metrics.emit({"step": 20, "values": {"mean_gap": 0.3}})
+    assert tab.plots.reference_line("mean_gap") is not None
+    _close(window)
+
+
 def test_first_launch_offers_the_demo_and_drops_open_folders(qtbot, studio_env, data_dir):
     window, tab = _window(qtbot)
     demo = studio_env / "demo" / "toy"

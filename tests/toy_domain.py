@@ -80,6 +80,9 @@ class ToyDomain:
     def decode(self, output: torch.Tensor, ctx: ModelContext) -> list[np.ndarray]:
         return [np.round((o[0].cpu().numpy() + 1) * 127.5).astype(np.uint8) for o in output]
 
+    def reference_metrics(self, corpus) -> dict[str, float]:
+        return {"mean_gap": 0.05, "not_logged": 1.0}
+
     def preview_items(self, rows: np.ndarray, meta) -> list[np.ndarray]:
         return [row[0] for row in rows]
 
