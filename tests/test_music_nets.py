@@ -206,3 +206,13 @@ def test_training_session_runs_real_steps(tmp_path, monkeypatch):
     assert read_info(path)["seed"] == 5
     assert clips[0].roll.any(), "Bernoulli sampling of a fresh G plays some notes"
     assert np.array_equal(midi_to_clips(path, {"roles": "multi", "bars": 2})[0].roll, clips[0].roll)
+
+
+def test_decode_takes_instruments_and_tempo_and_ignores_a_list_for_another_band():
+    preset = DOMAIN.presets["cpu-small"]
+    output = torch.ones(1, 4, 64, 84)
+    chosen = DOMAIN.decode(output, ModelContext(preset, meta(), torch.device("cpu"),
+                                                options={"programs": [0, 33, 4, 73], "tempo": 90}))[0]
+    assert chosen.programs == [0, 33, 4, 73] and chosen.tempo == 90
+    stale = DOMAIN.decode(output, ModelContext(preset, meta(), torch.device("cpu"), options={"programs": [5]}))[0]
+    assert stale.programs == [0, 0, 0, 0]

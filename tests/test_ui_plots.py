@@ -118,7 +118,7 @@ def test_reference_line_is_dashed_in_series_colour_and_spans_the_data(plots):
     pen = line.opts["pen"]
     assert pen.style() == Qt.PenStyle.DashLine
     assert pen.color().name() == plots.curve("ae_acc").opts["pen"].color().name()
-    assert plots.legend("autoencoder") == ["autoencoder accuracy", "autoencoder accuracy (corpus)"]
+    assert plots.legend("autoencoder") == ["autoencoder accuracy", "your data"]
     plots.set_reference("ae_acc", 0.95)  # replaced, not duplicated
     assert list(plots.reference_line("ae_acc").getData()[1]) == [0.95, 0.95]
     s, series = _training_like(3000)
@@ -229,3 +229,16 @@ def _toy_folder(tmp_path):
     from toy_domain import write_toy_folder
 
     return write_toy_folder(tmp_path / "toy")
+
+
+def test_only_listed_series_are_drawn_when_a_domain_names_its_figures(qtbot):
+    from studio.ui.plots import LivePlots
+
+    plots = LivePlots({"losses": ["d_loss"], "notes": ["EB", "PP"]}, {"EB": "empty bars"}, only_listed=True)
+    qtbot.addWidget(plots)
+    plots.add_points(np.array([1.0, 2.0]), {"d_loss": np.array([0.5, 0.4]), "EB": np.array([0.1, 0.2]),
+                                            "EB.bass": np.array([0.3, 0.3])})
+    plots.set_reference("EB", 0.15)
+    plots.set_reference("EB.bass", 0.2)
+    assert plots.series_names() == ["d_loss", "EB"]
+    assert plots.panel_of("EB") == "notes" and plots.legend("notes") == ["empty bars", "your data"]

@@ -181,6 +181,11 @@ class Domain(Protocol):
     artifact_suffix: str  # ".png", ".mid", ".txt"
     walk_suffix: str  # ".gif", ".mid", ".txt"
     presets: dict[str, Preset]
+    figure_panels: dict[str, list[str]]
+    """Optional: plot panel title -> the :meth:`metrics` figures it draws, for figures of different scales.
+    Figures left out are still logged to metrics.jsonl but not drawn (a per-track breakdown, say)."""
+    figure_labels: dict[str, str]
+    """Optional: legend text for the figures ("empty bars" for "EB")."""
 
     def default_preset(self, device_type: str) -> str:
         """The preset to offer first on a device type ("cpu", "cuda", "mps")."""

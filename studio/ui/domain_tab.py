@@ -250,9 +250,14 @@ class DomainTab(QWidget):
 
     def ensure_plots(self) -> Any:
         if self._plots is None:
-            from studio.ui.plots import LivePlots
+            from studio.ui.plots import DEFAULT_LABELS, DEFAULT_PANELS, LivePlots
 
-            self._plots = LivePlots()
+            figures = getattr(self.domain, "figure_panels", None)
+            if figures:
+                labels = {**DEFAULT_LABELS, **getattr(self.domain, "figure_labels", {})}
+                self._plots = LivePlots({**DEFAULT_PANELS, **figures}, labels, only_listed=True)
+            else:
+                self._plots = LivePlots()
             self.centre.replaceWidget(self.centre.indexOf(self._plots_placeholder), self._plots)
             self._plots_placeholder.deleteLater()
         return self._plots
@@ -353,7 +358,7 @@ class DomainTab(QWidget):
         target = self.demo_folder()
         self.dataset.summary_label.setText("Preparing the demo data…")
         run_in_background(lambda: str(self.domain.demo_corpus_folder(target)), self._on_demo_ready,
-                          lambda text: self._show_error("Demo data", f"Could not write the demo data in {target}: {text}"),
+                          lambda text: self.show_error("Demo data", f"Could not write the demo data in {target}: {text}"),
                           name=f"demo-{self.domain_name}", owner=self)
 
     def _on_demo_ready(self, folder: str) -> None:
@@ -487,7 +492,7 @@ class DomainTab(QWidget):
         generation = self._history_generation
         self.statusMessage.emit(f"Opening {Path(path).name}…", 0)
         run_in_background(lambda: load_run_history(path), lambda h: self._show_history(h, generation),
-                          lambda text: self._show_error("Open run", f"Could not open {path}: {text}"),
+                          lambda text: self.show_error("Open run", f"Could not open {path}: {text}"),
                           name=f"history-{self.domain_name}", owner=self)
 
     def _show_history(self, history: RunHistory, generation: int) -> None:
@@ -561,7 +566,7 @@ class DomainTab(QWidget):
         """Renders the walk's latents with the model on a worker, then saves it."""
         model = self.model
         if model is None:
-            self._show_error("Export walk", "There is no trained model to render the walk with yet")
+            self.show_error("Export walk", "There is no trained model to render the walk with yet")
             return
         path = self.ask_save_path("Export walk", f"{self.domain_name}-walk", self.domain.walk_suffix)
         if path is None:
@@ -575,8 +580,8 @@ class DomainTab(QWidget):
             artifacts = model.render(np.asarray(latents, np.float32), options)
             return self.domain.save_walk(artifacts, path, full)
 
-        run_in_background(render_and_save, self._exported,
-                          lambda text: self._show_error("Export failed", f"Could not write {path}:\n{text}"),
+        run_in_background(render_and_save, self.exported,
+                          lambda text: self.show_error("Export failed", f"Could not write {path}:\n{text}"),
                           name=f"walk-{self.domain_name}", owner=self)
 
     def export_grid(self) -> None:
@@ -594,15 +599,17 @@ class DomainTab(QWidget):
         try:
             written = save()
         except Exception as exc:  # a full disk or a bad name is shown, never a crash
-            self._show_error("Export failed", f"Could not write {path}:\n{readable_error(exc)}")
+            self.show_error("Export failed", f"Could not write {path}:\n{readable_error(exc)}")
             return
-        self._exported(written or path)
+        self.exported(written or path)
 
-    def _exported(self, path: Any) -> None:
+    def exported(self, path: Any) -> None:
+        """Remembers and announces a written export (domain controls call it after their own exports)."""
         self.last_export = Path(path)
         self.statusMessage.emit(f"Saved {path}", 10_000)
 
-    def _show_error(self, title: str, text: str) -> None:
+    def show_error(self, title: str, text: str) -> None:
+        """A failure the user must see: in the status bar and a non-blocking message box."""
         self.last_error = text
         self.statusMessage.emit(text.replace("\n", " "), 10_000)
         if self._shutting_down:

@@ -645,9 +645,14 @@ class Explorer(QWidget):
     def options(self) -> dict[str, Any]:
         return dict(self._options)
 
-    def add_control(self, widget: QWidget) -> None:
-        """Adds a domain's own control (play button, threshold slider...) in a row of their own under ψ."""
-        self._controls.insertWidget(self._controls.count() - 1, widget)
+    def add_control(self, widget: QWidget, stretch: int = 0) -> None:
+        """Adds a domain's own control (play button, threshold slider...) in a row of their own under ψ.
+
+        A control with ``stretch`` takes the row's spare width (a slider lining up with ψ's).
+        """
+        self._controls.insertWidget(self._controls.count() - 1, widget, stretch)
+        if stretch:
+            self._controls.setStretch(self._controls.count() - 1, 0)
         self._controls_row.setVisible(True)
         self.updateGeometry()
 

@@ -38,6 +38,8 @@ DEFAULT_LABELS: dict[str, str] = {
     "ae_loss": "autoencoder loss", "ae_acc": "autoencoder accuracy",
 }
 CATCH_ALL = "quality"
+SMOOTHED_PANELS = frozenset(DEFAULT_PANELS) - {CATCH_ALL}
+"""Noisy per-step curves get the "Smooth" EMA; quality figures, few and far between, are drawn as they are."""
 """Series not named in any panel go to this panel (created if the mapping lacks it)."""
 
 SERIES_COLOURS = [
@@ -46,6 +48,7 @@ SERIES_COLOURS = [
 ]
 """Mid-saturation colours that read on dark and light backgrounds alike."""
 
+REFERENCE_LABEL = "your data"  # the legend's key for the dashed lines: the training data's own figures
 REDRAW_INTERVAL_MS = 100
 DEFAULT_SMOOTHING = 0.9  # EMA weight the "Smooth" box switches on
 AXIS_WIDTH = 52  # fixed so the stacked panels' plotting areas line up
@@ -155,7 +158,8 @@ class LivePlots(QWidget):
     ``panels`` maps a panel title to the series names it shows, in order from
     top to bottom; any other series lands in the "quality" panel. Panels stay
     hidden until they have a curve, so a domain without metrics shows no
-    empty box. ``labels`` gives legend text for series keys.
+    empty box. ``labels`` gives legend text for series keys. With
+    ``only_listed`` a series no panel names is not drawn at all.
     """
 
     def __init__(
@@ -164,6 +168,7 @@ class LivePlots(QWidget):
         labels: Mapping[str, str] | None = None,
         smoothing: float = 0.0,
         parent: QWidget | None = None,
+        only_listed: bool = False,
     ) -> None:
         super().__init__(parent)
         panels = dict(DEFAULT_PANELS if panels is None else panels)
@@ -171,6 +176,7 @@ class LivePlots(QWidget):
         self._panel_of = {name: title for title, names in panels.items() for name in names}
         self._colour_slots = {name: i for i, name in enumerate(self._panel_of)}  # stable colours for known series
         self._labels = dict(DEFAULT_LABELS if labels is None else labels)
+        self._only_listed = only_listed
         self._smoothing = 0.0
         self._curves: dict[str, _Curve] = {}
         self._dirty: set[str] = set()
@@ -222,7 +228,8 @@ class LivePlots(QWidget):
     def add_points(self, steps: np.ndarray, series: Mapping[str, np.ndarray]) -> None:
         """Appends one batch; each series has one value per step (NaN = no value at that step)."""
         steps = np.asarray(steps, np.float64).reshape(-1)
-        arrays = {name: np.asarray(values, np.float64).reshape(-1) for name, values in series.items()}
+        arrays = {name: np.asarray(values, np.float64).reshape(-1) for name, values in series.items()
+                  if self._drawn(name)}
         for name, values in arrays.items():  # all checked before any is appended
             if len(values) != len(steps):
                 raise ValueError(f"series {name!r} has {len(values)} values for {len(steps)} steps")
@@ -238,6 +245,8 @@ class LivePlots(QWidget):
 
     def set_reference(self, name: str, value: float) -> None:
         """A dashed line at ``value`` in the series' colour (e.g. the figure measured on the corpus)."""
+        if not self._drawn(name):
+            return
         curve = self._curve(name)
         curve.reference_value = float(value)
         if curve.reference is None:
@@ -357,6 +366,9 @@ class LivePlots(QWidget):
         self._splitter.addWidget(plot)
         return plot
 
+    def _drawn(self, name: str) -> bool:
+        return not self._only_listed or name in self._panel_of
+
     def _panel_title(self, name: str) -> str:
         return self._panel_of.get(name, CATCH_ALL)
 
@@ -370,7 +382,7 @@ class LivePlots(QWidget):
             slot = self._colour_slots.setdefault(name, len(self._colour_slots))
             colour = SERIES_COLOURS[slot % len(SERIES_COLOURS)]
             curve = _Curve(self._panels[title].getPlotItem(), self._label(name), colour,
-                           smoothable=title != CATCH_ALL)
+                           smoothable=title in SMOOTHED_PANELS)
             self._curves[name] = curve
             self._refresh_heading(title)
             self._update_visibility()
@@ -451,10 +463,9 @@ class LivePlots(QWidget):
         declared = list(self._panel_of)
         names.sort(key=lambda n: declared.index(n) if n in declared else len(declared))  # the panel's own order
         for name in names:
-            curve = self._curves[name]
-            entries.append((curve.colour, "━", self._label(name)))
-            if curve.reference is not None:
-                entries.append((curve.colour, "╌", f"{self._label(name)} (corpus)"))
+            entries.append((self._curves[name].colour, "━", self._label(name)))
+        if any(self._curves[name].reference is not None for name in names):  # one key for every dashed line
+            entries.append((self.palette().color(QPalette.ColorRole.Text).name(), "╌", REFERENCE_LABEL))
         self._legends[title] = [label for _, _, label in entries]
         plot = self._panels[title]
         font = plot.font()

@@ -75,6 +75,9 @@ class MusicDomain:
     artifact_suffix = ".mid"
     walk_suffix = ".mid"
     presets: dict[str, Preset] = PRESETS
+    figure_panels = {"bars and notes": ["EB", "QN", "PP", "DP"], "harmony": ["UPC", "TD"]}
+    figure_labels = {"EB": "empty bars", "QN": "qualified notes", "PP": "polyphony", "DP": "drums on the beat grid",
+                     "UPC": "pitch classes per bar", "TD": "tonal distance between tracks"}
 
     def default_preset(self, device_type: str) -> str:
         return "gpu-large" if device_type == "cuda" else "cpu-small"
@@ -149,7 +152,7 @@ class MusicDomain:
         programs = ctx.options.get("programs")
         tempo = ctx.options.get("tempo")
         for clip in clips:
-            if programs is not None:
+            if programs is not None and len(programs) == len(clip.roles):  # a list for another band is ignored
                 clip.programs = [int(p) for p in programs]
             if tempo is not None:
                 clip.tempo = float(tempo)

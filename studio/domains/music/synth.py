@@ -12,12 +12,16 @@ few dozen waveform evaluations plus one slice-and-add per note.
 """
 from __future__ import annotations
 
+import json
+import struct
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from studio.core.files import write_atomically
+from studio.core.files import write_atomically, write_text_atomically
+from studio.domains.music.codec import INFO_PREFIX
 from studio.domains.music.roll import DRUMS, Clip, gm_family, track_notes
 
 PEAK = 0.891  # -1 dBFS: loud, never clipped
@@ -177,8 +181,15 @@ def to_pcm16(audio: np.ndarray) -> np.ndarray:
     return np.round(np.clip(np.asarray(audio, dtype=np.float64), -1.0, 1.0) * 32767.0).astype("<i2")
 
 
-def write_wav(audio: np.ndarray, path: str | Path, sample_rate: int = 22050) -> Path:
-    """16-bit PCM WAV (mono for 1-D audio, one channel per column for 2-D), written atomically."""
+def write_wav(audio: np.ndarray, path: str | Path, sample_rate: int = 22050,
+              info: dict[str, Any] | None = None) -> Path:
+    """16-bit PCM WAV (mono for 1-D audio, one channel per column for 2-D), written atomically.
+
+    ``info`` (seed, latent, run, step, decode options) travels twice, as for
+    MIDI exports: inside the file as a RIFF ``LIST/INFO`` comment (``ICMT``,
+    JSON after :data:`INFO_PREFIX`; players show it, :func:`read_wav_info`
+    reads it back) and beside it as ``<name>.wav.json``.
+    """
     path = Path(path)
     pcm = to_pcm16(audio)
     channels = 1 if pcm.ndim == 1 else pcm.shape[1]
@@ -189,6 +200,54 @@ def write_wav(audio: np.ndarray, path: str | Path, sample_rate: int = 22050) -> 
             handle.setsampwidth(2)
             handle.setframerate(int(sample_rate))
             handle.writeframes(pcm.tobytes())
+        if info:
+            _append_info_chunk(target, info)
 
     write_atomically(path, write)
+    if info:
+        write_text_atomically(path.with_name(path.name + ".json"),
+                              json.dumps(info, indent=2, ensure_ascii=False, default=str))
     return path
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    """A RIFF chunk: id, little-endian size, payload padded to an even length."""
+    return kind + struct.pack("<I", len(payload)) + payload + (b"\0" if len(payload) % 2 else b"")
+
+
+def _append_info_chunk(path: Path, info: dict[str, Any]) -> None:
+    """Adds ``LIST/INFO/ICMT`` after the audio and corrects the RIFF size (``wave`` cannot write extra chunks)."""
+    text = INFO_PREFIX + json.dumps(info, ensure_ascii=True, sort_keys=True, default=str)
+    chunk = _chunk(b"LIST", b"INFO" + _chunk(b"ICMT", text.encode("ascii") + b"\0"))
+    with open(path, "r+b") as handle:
+        end = handle.seek(0, 2)
+        if end % 2:
+            handle.write(b"\0")
+            end += 1
+        handle.write(chunk)
+        handle.seek(4)
+        handle.write(struct.pack("<I", end + len(chunk) - 8))
+
+
+def read_wav_info(path: str | Path) -> dict[str, Any]:
+    """The ``info`` a WAV from :func:`write_wav` carries in its comment ({} if none; ValueError if not a WAV)."""
+    data = Path(path).read_bytes()
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError(f"{path}: not a WAV file")
+    pos = 12
+    while pos + 8 <= len(data):
+        kind, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        body = data[pos + 8:pos + 8 + size]
+        if kind == b"LIST" and body[:4] == b"INFO":
+            sub = 4
+            while sub + 8 <= len(body):
+                sub_kind, sub_size = body[sub:sub + 4], struct.unpack("<I", body[sub + 4:sub + 8])[0]
+                text = body[sub + 8:sub + 8 + sub_size].rstrip(b"\0").decode("latin-1")
+                if sub_kind == b"ICMT" and text.startswith(INFO_PREFIX):
+                    try:
+                        return json.loads(text[len(INFO_PREFIX):])
+                    except json.JSONDecodeError:
+                        return {}
+                sub += 8 + sub_size + sub_size % 2
+        pos += 8 + size + size % 2
+    return {}

@@ -28,6 +28,10 @@ class PaintingDomain:
     title = "Painting"
     artifact_suffix = ".png"
     walk_suffix = ".gif"
+    figure_panels = {"distribution distance (lower is better)": ["swd"],
+                     "variety and copying": ["diversity", "nn_distance", "copy_rate"]}
+    figure_labels = {"swd": "sliced Wasserstein", "diversity": "diversity",
+                     "nn_distance": "distance to nearest training picture", "copy_rate": "copied share"}
 
     def __init__(self) -> None:
         self.presets: dict[str, Preset] = dict(PRESETS)

@@ -33,6 +33,11 @@ class TextDomain:
     title = "Text"
     artifact_suffix = ".txt"
     walk_suffix = ".txt"
+    figure_panels = {"likeness to your lines (BLEU)": ["bleu2", "bleu3", "bleu4", "self_bleu2"],
+                     "novelty": ["copied", "novel4", "distinct2", "in_vocab"]}
+    figure_labels = {"bleu2": "BLEU-2", "bleu3": "BLEU-3", "bleu4": "BLEU-4", "self_bleu2": "self-BLEU-2 (sameness)",
+                     "copied": "copied lines", "novel4": "new 4-grams", "distinct2": "distinct word pairs",
+                     "in_vocab": "real words"}
 
     def __init__(self) -> None:
         self.presets: dict[str, Preset] = dict(PRESETS)
