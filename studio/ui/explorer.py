@@ -379,10 +379,16 @@ class _CornerBox(QWidget):
         self.spin.setValue(seed)
         self.spin.blockSignals(False)
         self.note.setVisible(False)
+        self.spin.setVisible(True)
 
     def show_latent(self, label: str) -> None:
-        self.note.setText(f"«{label}»")
-        self.note.setToolTip(f"This corner holds a latent set directly ({label}); pick a seed to replace it")
+        """The label takes the seed box's place, elided to its width, so a long line never widens the pad."""
+        width = self.spin.width()
+        self.note.setFixedWidth(width)
+        self.note.setText(self.note.fontMetrics().elidedText(f"«{label}»", Qt.TextElideMode.ElideRight, width))
+        self.note.setToolTip(f"This corner holds a latent set directly: {label}\n"
+                             "Roll the dice or send a seed from the gallery to replace it")
+        self.spin.setVisible(False)
         self.note.setVisible(True)
 
 

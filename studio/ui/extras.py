@@ -20,6 +20,7 @@ ExtrasHook = Callable[["DomainTab"], None]
 
 EXTRAS: dict[str, Union[str, ExtrasHook]] = {
     "music": "studio.ui.music_controls",
+    "text": "studio.ui.text_controls",
 }
 """Domain name -> a module with ``install(tab)``, or the function itself."""
 

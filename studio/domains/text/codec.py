@@ -198,12 +198,21 @@ def _body(texts: Sequence[str]) -> str:
     return sep.join(texts)
 
 
+def save_json(artifact: str, path: str | Path, info: dict[str, Any]) -> Path:
+    """One line as a JSON record: its text first, then what ``info`` carries (seed, latent, options, metrics)."""
+    target = Path(path)
+    if target.suffix.lower() != ".json":
+        target = target.with_name(target.name + ".json")
+    record = {"text": artifact, **_jsonable(info)}
+    write_text_atomically(target, json.dumps(record, ensure_ascii=False, indent=2))
+    return target
+
+
 def save_text(artifact: str, path: str | Path, info: dict[str, Any]) -> Path:
     """``name.txt`` holds the text alone; ``name.json`` beside it holds text, seed, latent and metrics."""
     target = _txt_path(path)
     write_text_atomically(target, artifact + "\n")
-    record = {"text": artifact, **_jsonable(info)}
-    write_text_atomically(target.with_suffix(".json"), json.dumps(record, ensure_ascii=False, indent=2))
+    save_json(artifact, target.with_suffix(".json"), info)
     return target
 
 

@@ -1,0 +1,533 @@
+"""The text tab's own controls: decoding, "place my line" on the pad, sample-health alarms, JSON export.
+
+:func:`install` adds them to the generic tab (see :mod:`studio.ui.extras`).
+Decode options go to the explorer, which re-renders with them; a typed line
+is encoded by the autoencoder and projected to a z on a worker thread, then
+becomes a corner anchor; the quality figures training sends are compared
+with the corpus's own so that collapse and copying raise an alarm where the
+writer looks, not only in a log.  Nothing here imports torch at import time:
+the text tab is built when the window opens.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QScrollArea, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+
+from studio.domains.text.vocab import SPECIALS
+from studio.ui.explorer import CORNER_ARROWS, CORNER_COLOURS, CORNER_NAMES
+from studio.workers.background import readable_error, run_in_background
+
+if TYPE_CHECKING:
+    from studio.ui.domain_tab import DomainTab
+
+DECODINGS = [
+    ("greedy", "Greedy", "The most likely character at every step: steady, a little plain"),
+    ("sample", "Sample", "Draw each character at the temperature: lower is safer, higher is wilder"),
+    ("beam", "Beam", "Beam search: keep the best few lines at every step and pick the most likely whole line"),
+]
+DEFAULT_OPTIONS: dict[str, Any] = {"decoding": "greedy", "temperature": 0.8, "seed": 0, "beam": 4}
+MAX_SAMPLING_SEED = 99_999  # five digits keep the decoding row narrow enough for a 1280-px window
+CORNER_UV = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
+FAR_MATCH = 0.5  # below this cosine the generator's nearest output is another line altogether
+ALARM_TITLES = {"collapse": "Mode collapse", "copying": "Copying"}
+ALARM_HINTS = {
+    "collapse": "the samples are more alike than real lines; try more text, a lower learning rate or an "
+                "earlier checkpoint",
+    "copying": "small corpora get memorised; add text or stop training earlier",
+}
+MESSAGE_COLOURS = {"info": "#8b8f98", "busy": "#8fb0ea", "ok": "#7fd6a8", "error": "#ff6b6b"}
+HEALTH_STYLES = {
+    "ok": "QLabel { background: #1b2722; color: #bfe8d2; border: 1px solid #2f6b4f; border-radius: 6px; "
+          "padding: 6px 8px; }",
+    "alarm": "QLabel { background: #3a1f22; color: #ffdcd8; border: 1px solid #ff6b6b; border-radius: 6px; "
+             "padding: 6px 8px; }",
+}
+
+
+# ----------------------------------------------------------------- work without widgets
+def shown_char(ch: str) -> str:
+    """A character as a person can read it in a message (spaces and control characters named)."""
+    if ch == " ":
+        return "space"
+    if ch.isspace() or not ch.isprintable():
+        return f"U+{ord(ch):04X}"
+    return f"“{ch}”"
+
+
+def line_problem(text: str, meta: dict[str, Any] | None) -> str | None:
+    """Why a typed line cannot be placed (empty, no model, too long, unknown characters), or None."""
+    if not text.strip():
+        return "Type a line first: the box is empty."
+    if meta is None:
+        return "There is no model yet: train one or open a run, then place your line."
+    known = set(meta["vocab"][len(SPECIALS):])
+    unknown = list(dict.fromkeys(ch for ch in text if ch not in known))
+    if unknown:
+        listed = ", ".join(shown_char(ch) for ch in unknown[:12]) + (" …" if len(unknown) > 12 else "")
+        return (f"Not in this model's alphabet: {listed}. Leave {'it' if len(unknown) == 1 else 'them'} out, "
+                "or train on text that has them.")
+    max_len = int(meta["max_len"])
+    if len(text) > max_len:
+        return f"Your line has {len(text)} characters; this model writes at most {max_len}. Shorten it."
+    return None
+
+
+@dataclass
+class Placement:
+    """A typed line turned into an anchor: its z, and what the model writes there."""
+
+    z: np.ndarray
+    written: str
+    match: float  # cosine of G(z) and the line's code; 1 means the GAN reaches the line exactly
+
+
+def place_line(model: Any, text: str, options: dict[str, Any]) -> Placement:
+    """Encodes ``text``, finds a z whose G output is its code, decodes that output (on a worker: torch)."""
+    import torch
+    import torch.nn.functional as F
+
+    domain = model.domain
+    code = domain.encode_text(text, model.context())
+    z = domain.project_to_z(code, model.generator, model.z_dim)
+    output = model.generate(z[None])
+    target = torch.as_tensor(np.asarray(code, np.float32)).reshape(1, -1).to(output.device)
+    match = float(F.cosine_similarity(output, target).item())
+    written = domain.decode(output, model.context(options))[0]
+    return Placement(np.asarray(z, np.float32), written, match)
+
+
+def corpus_reference(domain: Any, corpus: Any) -> dict[str, float]:
+    """The corpus's own figures (held-out lines scored like samples), whatever the domain calls the method."""
+    method = getattr(domain, "reference_metrics", None) or getattr(domain, "reference", None)
+    return dict(method(corpus)) if method is not None else {}
+
+
+def latest_quality(run_dir: str) -> dict[str, Any] | None:
+    """The last quality figures a run logged, as the tab's ``metrics`` signal carries them (step, values)."""
+    from studio.core.runs import RunDir
+
+    records = [r for r in RunDir.open(run_dir).read_metrics() if r.get("kind") == "quality"]
+    if not records:
+        return None
+    last = records[-1]
+    values = {k: float(v) for k, v in last.items()
+              if k not in ("step", "kind", "metrics_s") and isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {"step": int(last.get("step", 0)), "values": values}
+
+
+def found_alarms(values: dict[str, float], reference: dict[str, float]) -> list[tuple[str, str]]:
+    """(kind, detail) pairs from :func:`studio.domains.text.metrics.alarms`: "collapse", "copying"."""
+    from studio.domains.text.metrics import alarms
+
+    found = []
+    for text in alarms(values, reference):
+        kind, _, detail = text.partition(": ")
+        found.append((kind, detail or text))
+    return found
+
+
+def health_text(step: int, values: dict[str, float], reference: dict[str, float],
+                found: list[tuple[str, str]]) -> str:
+    """The banner's words (rich text): each alarm in bold with its figures, or the figures that say all is well."""
+    if found:
+        return "<br>".join(f"<b>⚠ {html.escape(ALARM_TITLES.get(kind, kind.capitalize()))}</b> · step {step:,}<br>"
+                           f"{html.escape(detail)}" for kind, detail in found)
+    parts = []
+    if "self_bleu2" in values:
+        own = reference.get("self_bleu2")
+        corpus = f" (corpus {own:.2f})" if own is not None else " (the corpus's own figure is not known yet)"
+        parts.append(f"self-BLEU-2 {values['self_bleu2']:.2f}{corpus}")
+    if "copied" in values:
+        parts.append(f"{values['copied']:.0%} copied")
+    figures = "<br>" + html.escape(", ".join(parts)) if parts else ""
+    return f"<b>✓ Samples look healthy</b> · step {step:,}{figures}"
+
+
+def health_tip(found: list[tuple[str, str]]) -> str:
+    """What the banner's figures mean and, for each alarm, what to do about it."""
+    from studio.domains.text.metrics import COPY_ALARM
+
+    lines = [f"{ALARM_TITLES.get(kind, kind.capitalize())}: {ALARM_HINTS.get(kind, 'see the quality curves')}."
+             for kind, _ in found]
+    lines += ["Quality figures of a batch of samples against the training lines, drawn every few hundred steps.",
+              "Collapse: the samples are more alike (self-BLEU-2) than the corpus's own lines.",
+              f"Copying: more than {COPY_ALARM:.0%} of the samples are training lines."]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------- widgets
+def _spin_width(spin: QAbstractSpinBox, widest: str) -> int:
+    """Room for the widest value and the arrows, no more, so the decoding row fits a narrow explorer."""
+    return spin.fontMetrics().horizontalAdvance(widest) + 40
+
+
+class WrappedLabel(QLabel):
+    """Word-wrapped text that claims its height as a minimum rather than through height-for-width.
+
+    One height-for-width child makes a resizable scroll area size its whole
+    column to the preferred height for its width (the explorer then grows
+    taller than the window and scrolls); a minimum height leaves the
+    column's own arrangement in charge and still never cuts a line off.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        if self.text() and self.width() > 1:  # as tall as the text is at the current width, not at the hint's
+            hint.setHeight(self.heightForWidth(self.width()))
+        return hint
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        height = self.heightForWidth(max(1, self.width())) if self.text() else 0
+        if height != self.minimumHeight():
+            self.setMinimumHeight(max(0, height))
+
+
+def _small_label(text: str, tip: str) -> QLabel:
+    label = QLabel(text)
+    label.setToolTip(tip)
+    return label
+
+
+class DecodingControls(QWidget):
+    """Greedy / sample / beam with the knobs of the chosen method only (temperature and seed, or width)."""
+
+    optionsChanged = Signal(dict)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.method = QComboBox()
+        for i, (key, title, tip) in enumerate(DECODINGS):
+            self.method.addItem(title, key)
+            self.method.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+        self.method.setToolTip("How the explorer turns a latent into characters")
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.05, 3.0)
+        self.temperature.setSingleStep(0.05)
+        self.temperature.setDecimals(2)
+        self.temperature.setValue(DEFAULT_OPTIONS["temperature"])
+        self.temperature.setKeyboardTracking(False)
+        self.temperature.setToolTip("Sampling temperature: below 1 keeps to likely characters, above 1 takes risks")
+        self.temperature.setFixedWidth(_spin_width(self.temperature, "0.00"))
+        self.seed = QSpinBox()
+        self.seed.setRange(0, MAX_SAMPLING_SEED)
+        self.seed.setKeyboardTracking(False)
+        self.seed.setFixedWidth(_spin_width(self.seed, str(MAX_SAMPLING_SEED)))
+        self.seed.setToolTip("Sampling seed: the same seed draws the same characters for the same latent; "
+                             "step it to draw again")
+        self.beam = QSpinBox()
+        self.beam.setRange(1, 16)
+        self.beam.setValue(DEFAULT_OPTIONS["beam"])
+        self.beam.setKeyboardTracking(False)
+        self.beam.setToolTip("Beam width: how many lines are kept at each step (1 is greedy; wider is slower)")
+        self.beam.setFixedWidth(_spin_width(self.beam, "00"))
+
+        self._sample_knobs = [_small_label("Temperature", self.temperature.toolTip()), self.temperature,
+                              _small_label("Seed", self.seed.toolTip()), self.seed]
+        self._beam_knobs = [_small_label("Width", self.beam.toolTip()), self.beam]
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(_small_label("Decoding", self.method.toolTip()))
+        layout.addWidget(self.method)
+        for widget in (*self._sample_knobs, *self._beam_knobs):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+        self.method.currentIndexChanged.connect(self._changed)
+        self.temperature.valueChanged.connect(self._changed)
+        self.seed.valueChanged.connect(self._changed)
+        self.beam.valueChanged.connect(self._changed)
+        self._show_knobs()
+
+    def options(self) -> dict[str, Any]:
+        return {"decoding": self.method.currentData(), "temperature": round(self.temperature.value(), 4),
+                "seed": self.seed.value(), "beam": self.beam.value()}
+
+    def set_decoding(self, key: str) -> None:
+        index = self.method.findData(key)
+        if index < 0:
+            raise ValueError(f"unknown decoding {key!r}; use one of {', '.join(k for k, _, _ in DECODINGS)}")
+        self.method.setCurrentIndex(index)
+
+    def _show_knobs(self) -> None:
+        key = self.method.currentData()
+        for widget in self._sample_knobs:
+            widget.setVisible(key == "sample")
+        for widget in self._beam_knobs:
+            widget.setVisible(key == "beam")
+
+    def _changed(self, *_: Any) -> None:
+        self._show_knobs()
+        self.optionsChanged.emit(self.options())
+
+
+class SampleHealth(WrappedLabel):
+    """A coloured banner: red with the alarms while samples collapse or copy, calm green once they recover."""
+
+    alarmRaised = Signal(str)  # the alarms in plain words, when the banner turns red
+    recovered = Signal(int)  # the step whose figures turned the banner green again
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sampleHealth")
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self._alarms: list[tuple[str, str]] = []
+        self.setVisible(False)
+
+    def alarms(self) -> list[str]:
+        """The alarms shown now, as "kind: detail" ("collapse: …", "copying: …"); [] when all is well."""
+        return [f"{kind}: {detail}" for kind, detail in self._alarms]
+
+    def show_figures(self, step: int, values: dict[str, float], reference: dict[str, float]) -> None:
+        was_alarm = bool(self._alarms) and self.isVisible()
+        self._alarms = found_alarms(values, reference)
+        state = "alarm" if self._alarms else "ok"
+        self.setProperty("state", state)
+        self.setStyleSheet(HEALTH_STYLES[state])
+        self.setText(health_text(step, values, reference, self._alarms))
+        self.setToolTip(health_tip(self._alarms))
+        self.setVisible(True)
+        if self._alarms and not was_alarm:
+            self._scroll_into_view()
+            self.alarmRaised.emit("; ".join(self.alarms()))
+        elif was_alarm and not self._alarms:
+            self.recovered.emit(step)
+
+    def clear_figures(self) -> None:
+        self._alarms = []
+        self.setProperty("state", None)
+        self.setVisible(False)
+
+    def _scroll_into_view(self) -> None:
+        """A new alarm is brought into view when the column it sits in is scrolled away from it."""
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QScrollArea):
+            parent = parent.parentWidget()
+        if parent is not None:
+            parent.ensureWidgetVisible(self)
+
+
+class TextControls(QWidget):
+    """Decoding, "place my line" and JSON export under the explorer; the health banner beside training."""
+
+    def __init__(self, tab: "DomainTab") -> None:
+        super().__init__()
+        self.tab = tab
+        self.latest: dict[str, Any] | None = None  # {"step", "values"}: the newest quality figures
+        self.reference: dict[str, float] = {}
+        self._reference_key: str | None = None
+        self._placing = False
+
+        self.decoding = DecodingControls()
+        self.line_edit = QLineEdit()
+        self.line_edit.setPlaceholderText("Type any line…")
+        self.line_edit.setToolTip("Your own line: encoded by the model and placed at a corner of the pad")
+        self.line_edit.setMinimumWidth(120)
+        self.corner = QComboBox()
+        for i in range(4):
+            self.corner.addItem(f"{CORNER_ARROWS[i]} {CORNER_NAMES[i]}", i)
+            self.corner.setItemData(i, CORNER_COLOURS[i], Qt.ItemDataRole.ForegroundRole)
+        self.corner.setToolTip("The corner of the pad your line goes to")
+        self.place_button = QPushButton("Place line")
+        self.place_button.setToolTip("Encode your line and put it at the chosen corner of the pad")
+        self.message = WrappedLabel()
+        self.message.setObjectName("textMessage")
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.json_button = QPushButton("Export JSON…")
+        self.json_button.setToolTip("Save the line under the crosshair as JSON: text, seed and latent, decode "
+                                    "options and the latest quality figures")
+        self.json_button.setEnabled(False)
+        self.health = SampleHealth()
+
+        line_row = QHBoxLayout()
+        line_row.setSpacing(6)
+        line_row.addWidget(_small_label("Your line", self.line_edit.toolTip()))
+        line_row.addWidget(self.line_edit, 1)
+        line_row.addWidget(self.corner)
+        line_row.addWidget(self.place_button)
+        message_row = QHBoxLayout()
+        message_row.setSpacing(6)
+        message_row.addWidget(self.message, 1)
+        message_row.addWidget(self.json_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.decoding)
+        layout.addLayout(line_row)
+        layout.addLayout(message_row)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+        self.decoding.optionsChanged.connect(tab.explorer.set_options)
+        self.place_button.clicked.connect(self.place)
+        self.line_edit.returnPressed.connect(self.place)
+        self.json_button.clicked.connect(self.export_json)
+        tab.explorer.previewChanged.connect(lambda artifact: self.json_button.setEnabled(artifact is not None))
+        tab.dataset.corpusReady.connect(lambda corpus, folder: self.use_corpus(corpus))
+        tab.training.metrics.connect(self.show_metrics)
+        tab.training.runStarted.connect(self._on_run_started)
+        tab.training.runOpened.connect(self._on_run_opened)
+        self.health.alarmRaised.connect(lambda text: tab.statusMessage.emit(f"Sample alarm: {text}", 0))
+        self.health.recovered.connect(
+            lambda step: tab.statusMessage.emit(f"Samples recovered at step {step:,}: no alarm now", 8000))
+        tab.explorer.set_options(self.decoding.options())
+
+    # ----------------------------------------------------------------- messages
+    def show_message(self, text: str, kind: str = "info") -> None:
+        """A line under the controls: progress, a result or a problem (never an exception)."""
+        self.message.setText(text)
+        self.message.setToolTip(text)
+        self.message.setProperty("kind", kind)
+        self.message.setStyleSheet(f"color: {MESSAGE_COLOURS[kind]};")
+
+    # ----------------------------------------------------------------- place my line
+    def place(self) -> None:
+        """Encodes the typed line and projects it to a z on a worker; the corner takes it when done."""
+        if self._placing:
+            return
+        text = self.line_edit.text().strip()
+        model = self.tab.model
+        problem = line_problem(text, model.meta if model is not None else None)
+        if problem:
+            self.show_message(problem, "error")
+            return
+        corner = int(self.corner.currentData())
+        options = self.tab.explorer.options()
+        self._placing = True
+        self.place_button.setEnabled(False)
+        self.show_message("Placing your line…", "busy")
+        run_in_background(lambda: place_line(model, text, options),
+                          lambda placement: self._placed(placement, corner, text),
+                          self._place_failed, name="text-place-line", owner=self)
+
+    def _placed(self, placement: Placement, corner: int, text: str) -> None:
+        self._done_placing()
+        explorer = self.tab.explorer
+        try:
+            explorer.set_corner_latent(corner, placement.z, text)
+        except ValueError as exc:  # another model (another z size) arrived while the line was being placed
+            self.show_message(f"Could not place your line: {exc}. Place it again.", "error")
+            return
+        explorer.set_position(*CORNER_UV[corner])
+        where = f"{CORNER_ARROWS[corner]} {CORNER_NAMES[corner]}"
+        if placement.written == text:
+            self.show_message(f"Placed at {where}: the model writes your line exactly.", "ok")
+        else:
+            far = (" It cannot write lines like yours yet: train longer, or on text closer to it."
+                   if placement.match < FAR_MATCH else "")
+            self.show_message(f"Placed at {where}. The nearest the model writes: “{placement.written}”.{far}", "ok")
+        self.message.setToolTip(f"Cosine of the generator's output and your line's code: {placement.match:.2f} "
+                                "(1 means the generator reaches your line exactly)")
+
+    def _place_failed(self, text: str) -> None:
+        self._done_placing()
+        self.show_message(f"Could not place your line: {text}", "error")
+
+    def _done_placing(self) -> None:
+        self._placing = False
+        self.place_button.setEnabled(True)
+
+    def is_placing(self) -> bool:
+        return self._placing
+
+    # ----------------------------------------------------------------- sample health
+    def use_corpus(self, corpus: Any) -> None:
+        """Works out the corpus's own figures on a worker (cached at import for corpora with held-out lines)."""
+        if corpus is None or corpus.fingerprint == self._reference_key:
+            return
+        key = self._reference_key = corpus.fingerprint
+        self.reference = {}
+        domain = self.tab.domain
+        run_in_background(lambda: corpus_reference(domain, corpus), lambda figures: self._set_reference(key, figures),
+                          lambda text: self.health.setToolTip(f"The corpus's own figures are unknown: {text}"),
+                          name="text-reference", owner=self)
+
+    def _set_reference(self, key: str, figures: dict[str, float]) -> None:
+        if key == self._reference_key:
+            self.reference = figures
+            self._refresh_health()
+
+    def show_metrics(self, payload: dict) -> None:
+        """Slot for the tab's ``metrics`` signal ({"step", "values"}): the banner follows the newest figures."""
+        self.latest = {"step": int(payload.get("step", 0)), "values": dict(payload.get("values") or {})}
+        self.use_corpus(getattr(self.tab, "corpus", None) or self.tab.dataset.corpus())
+        self._refresh_health()
+
+    def _refresh_health(self) -> None:
+        if self.latest is None:
+            self.health.clear_figures()
+        else:
+            self.health.show_figures(self.latest["step"], self.latest["values"], self.reference)
+
+    def _on_run_started(self, payload: dict) -> None:
+        if payload.get("step", 0) == 0:
+            self.latest = None
+            self._refresh_health()
+
+    def _on_run_opened(self, path: str) -> None:
+        """A reopened run shows its last logged figures until training sends newer ones."""
+        self.latest = None
+        self._refresh_health()
+        run_in_background(lambda: latest_quality(path), self._history_figures, name="text-run-figures", owner=self)
+
+    def _history_figures(self, payload: dict[str, Any] | None) -> None:
+        if payload is not None and self.latest is None:
+            self.show_metrics(payload)
+
+    # ----------------------------------------------------------------- export
+    def export_json(self) -> None:
+        """The line under the crosshair as JSON: text, seed/latent, blend, decode options and figures."""
+        from studio.domains.text.codec import save_json
+
+        artifact = self.tab.explorer.current_artifact()
+        if artifact is None:
+            self.show_message("Nothing to export yet: the explorer has not drawn a line.", "error")
+            return
+        info = self.tab.explorer.current_info()
+        seed, latent = info.pop("seed", None), info.pop("latent", None)
+        name = f"text-seed{seed}" if seed is not None else "text-blend"
+        path = self.tab.ask_save_path("Export line as JSON", name, ".json")
+        if path is None:
+            return
+        figures = None if self.latest is None else {"step": self.latest["step"], **self.latest["values"]}
+        full = self.tab.export_info(seed=seed, latent=latent, **info, metrics=figures,
+                                    reference=self.reference or None, alarms=self.health.alarms())
+        try:
+            written = save_json(str(artifact), path, full)
+        except Exception as exc:  # a full disk or a bad name is a message, never a crash
+            text = f"Could not write {path}: {readable_error(exc)}"
+            self.show_message(text, "error")
+            self.tab.statusMessage.emit(text, 10_000)
+            return
+        self.tab.last_export = written
+        self.show_message(f"Saved {written.name}", "ok")
+        self.tab.statusMessage.emit(f"Saved {written}", 10_000)
+
+
+def install(tab: "DomainTab") -> TextControls:
+    """Adds the text controls to the generic tab: under the explorer, and the health banner under training."""
+    controls = TextControls(tab)
+    tab.explorer.add_control(controls, stretch=1)
+    tab.add_side_widget(controls.health)
+    return controls
