@@ -360,7 +360,7 @@ def test_a_domain_can_add_its_own_controls(qtbot, studio_env, monkeypatch):
 def test_the_corpus_figures_become_dashed_lines_beside_the_samples(qtbot, studio_env, data_dir):
     window, tab = _window(qtbot)
     _open(qtbot, tab, data_dir)
-    qtbot.waitUntil(lambda: bool(tab._references), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bool(tab.references), timeout=WAIT_MS)
     tab.training.metrics.emit({"step": 10, "values": {"mean_gap": 0.4}})
     line = tab.plots.reference_line("mean_gap")
     assert line is not None and set(line.getData()[1]) == {0.05}

@@ -151,6 +151,7 @@ class DomainTab(QWidget):
     statusMessage = Signal(str, int)  # text, milliseconds (0: until replaced)
     deviceDescribed = Signal(str)
     settingsChanged = Signal()
+    referencesChanged = Signal(dict)  # the imported corpus's own figures, once worked out
 
     def __init__(self, domain_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -159,7 +160,7 @@ class DomainTab(QWidget):
         self.view = view_or_none(domain_name)
         self.model: Any = None
         self.corpus: Any = None  # the imported Corpus, once the dataset panel has one
-        self._references: dict[str, float] = {}  # the corpus's own figures, drawn as dashed lines
+        self.references: dict[str, float] = {}  # the corpus's own figures: dashed lines, and alarms in extras
         self._models = LatestOnly(f"model-{domain_name}", owner=self)  # checkpoints and live weights, newest wins
         self._nearest = LatestOnly(f"nearest-{domain_name}", owner=self)
         self._history_generation = 0
@@ -372,7 +373,7 @@ class DomainTab(QWidget):
     def _on_corpus(self, corpus: Any, folder: str) -> None:
         self.corpus = corpus
         self.neighbours.clear()
-        self._references = {}
+        self.references = {}
         self.training.set_data_folder(folder, corpus.report.items)
         if corpus.report.items and hasattr(self.domain, "reference_metrics"):
             run_in_background(lambda: self.domain.reference_metrics(corpus),
@@ -389,13 +390,14 @@ class DomainTab(QWidget):
 
     def _set_references(self, corpus: Any, figures: dict[str, float]) -> None:
         if corpus is self.corpus and not self._shutting_down:
-            self._references = dict(figures)
+            self.references = dict(figures)
             self._apply_references()
+            self.referencesChanged.emit(self.references)
 
     def _apply_references(self) -> None:
         """Dashed corpus lines for the figures being plotted (a line alone would open an empty panel)."""
         shown = set(self.plots.series_names())
-        for name, value in self._references.items():
+        for name, value in self.references.items():
             if name in shown and self.plots.reference_line(name) is None:
                 self.plots.set_reference(name, value)
 

@@ -102,12 +102,6 @@ def place_line(model: Any, text: str, options: dict[str, Any]) -> Placement:
     return Placement(np.asarray(z, np.float32), written, match)
 
 
-def corpus_reference(domain: Any, corpus: Any) -> dict[str, float]:
-    """The corpus's own figures (held-out lines scored like samples), whatever the domain calls the method."""
-    method = getattr(domain, "reference_metrics", None) or getattr(domain, "reference", None)
-    return dict(method(corpus)) if method is not None else {}
-
-
 def latest_quality(run_dir: str) -> dict[str, Any] | None:
     """The last quality figures a run logged, as the tab's ``metrics`` signal carries them (step, values)."""
     from studio.core.runs import RunDir
@@ -336,8 +330,7 @@ class TextControls(QWidget):
         super().__init__()
         self.tab = tab
         self.latest: dict[str, Any] | None = None  # {"step", "values"}: the newest quality figures
-        self.reference: dict[str, float] = {}
-        self._reference_key: str | None = None
+        self.reference: dict[str, float] = dict(tab.references)
         self._placing = False
 
         self.decoding = DecodingControls()
@@ -384,7 +377,7 @@ class TextControls(QWidget):
         self.line_edit.returnPressed.connect(self.place)
         self.json_button.clicked.connect(self.export_json)
         tab.explorer.previewChanged.connect(lambda artifact: self.json_button.setEnabled(artifact is not None))
-        tab.dataset.corpusReady.connect(lambda corpus, folder: self.use_corpus(corpus))
+        tab.referencesChanged.connect(self.use_reference)
         tab.training.metrics.connect(self.show_metrics)
         tab.training.runStarted.connect(self._on_run_started)
         tab.training.runOpened.connect(self._on_run_opened)
@@ -452,26 +445,14 @@ class TextControls(QWidget):
         return self._placing
 
     # ----------------------------------------------------------------- sample health
-    def use_corpus(self, corpus: Any) -> None:
-        """Works out the corpus's own figures on a worker (cached at import for corpora with held-out lines)."""
-        if corpus is None or corpus.fingerprint == self._reference_key:
-            return
-        key = self._reference_key = corpus.fingerprint
-        self.reference = {}
-        domain = self.tab.domain
-        run_in_background(lambda: corpus_reference(domain, corpus), lambda figures: self._set_reference(key, figures),
-                          lambda text: self.health.setToolTip(f"The corpus's own figures are unknown: {text}"),
-                          name="text-reference", owner=self)
-
-    def _set_reference(self, key: str, figures: dict[str, float]) -> None:
-        if key == self._reference_key:
-            self.reference = figures
-            self._refresh_health()
+    def use_reference(self, figures: dict[str, float]) -> None:
+        """The corpus's own figures (held-out lines scored like samples), worked out by the tab on import."""
+        self.reference = dict(figures)
+        self._refresh_health()
 
     def show_metrics(self, payload: dict) -> None:
         """Slot for the tab's ``metrics`` signal ({"step", "values"}): the banner follows the newest figures."""
         self.latest = {"step": int(payload.get("step", 0)), "values": dict(payload.get("values") or {})}
-        self.use_corpus(getattr(self.tab, "corpus", None) or self.tab.dataset.corpus())
         self._refresh_health()
 
     def _refresh_health(self) -> None:
