@@ -18,13 +18,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from studio.core import checkpoints as ck
 from toy_domain import write_toy_folder
+from ui_helpers import WAIT_MS, button, close_window, open_window, save_to
 
 ROOT = Path(__file__).resolve().parent.parent
-WAIT_MS = 20_000
 
 
 @pytest.fixture
@@ -52,22 +51,7 @@ def data_dir(tmp_path):
 
 
 def _window(qtbot, size: tuple[int, int] | None = (1400, 900), domain: str = "toy"):
-    from studio.ui.main_window import MainWindow
-
-    window = MainWindow()
-    qtbot.addWidget(window)
-    if size:
-        window.resize(*size)
-    window.show()
-    qtbot.waitExposed(window)
-    return window, window.domain_tabs[domain]
-
-
-def _close(window) -> None:
-    from studio.workers.background import wait_all
-
-    window.close()
-    assert wait_all(WAIT_MS)
+    return open_window(qtbot, domain, size)
 
 
 def _open(qtbot, tab, folder) -> None:
@@ -77,22 +61,6 @@ def _open(qtbot, tab, folder) -> None:
 
 def _checkpoint_steps(run: str | Path) -> list[int]:
     return [step for step, _ in ck.list_checkpoints(Path(run) / "checkpoints")]
-
-
-def _button(widget, text: str) -> QPushButton:
-    return next(b for b in widget.findChildren(QPushButton) if b.text() == text)
-
-
-def _save_to(monkeypatch, path: Path) -> list[str]:
-    """Answers the next save dialogs with ``path``; returns the default names the dialogs offered."""
-    offered: list[str] = []
-
-    def fake(parent, title, default, filters):
-        offered.append(default)
-        return str(path), filters
-
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake))
-    return offered
 
 
 def _shot(widget, folder: Path, name: str) -> Path:
@@ -123,7 +91,7 @@ def test_dataset_panel_reports_what_it_skipped(qtbot, studio_env, data_dir, scre
     qtbot.waitUntil(lambda: not tab.dataset.is_importing(), timeout=WAIT_MS)
     qtbot.wait(50)
     _shot(tab.dataset, screenshot_dir, "dataset_panel")
-    _close(window)
+    close_window(window)
 
 
 def test_train_pause_resume_stop_explore_export_and_reopen(qtbot, studio_env, data_dir, monkeypatch,
@@ -176,8 +144,8 @@ def test_train_pause_resume_stop_explore_export_and_reopen(qtbot, studio_env, da
     # exports: the explorer's result, a gallery seed, the grid and a walk, each with its seed / latent
     target = studio_env / "exports" / "current.json"
     target.parent.mkdir()
-    offered = _save_to(monkeypatch, target)
-    _button(explorer, "Export current…").click()
+    offered = save_to(monkeypatch, target)
+    button(explorer, "Export current…").click()
     saved = json.loads(target.read_text())
     assert Path(offered[-1]).parent == Path(run) / "exports"
     assert len(saved["latent"]) == 8 and saved["step"] == stopped_at and "pixels" in saved
@@ -185,28 +153,28 @@ def test_train_pause_resume_stop_explore_export_and_reopen(qtbot, studio_env, da
     assert str(target) in window.statusBar().currentMessage()
 
     tab.gallery.select_seed(3)
-    offered = _save_to(monkeypatch, studio_env / "exports" / "seed3")
-    _button(tab.gallery, "Export…").click()
+    offered = save_to(monkeypatch, studio_env / "exports" / "seed3")
+    button(tab.gallery, "Export…").click()
     assert Path(offered[-1]).name == "toy-seed3.json"
     seed_file = json.loads((studio_env / "exports" / "seed3.json").read_text())
     assert seed_file["seed"] == 3 and len(seed_file["latent"]) == 8
 
-    _save_to(monkeypatch, studio_env / "exports" / "grid.json")
+    save_to(monkeypatch, studio_env / "exports" / "grid.json")
     tab.export_grid_button.click()
     assert len(json.loads((studio_env / "exports" / "grid.json").read_text())["images"]) == 16
 
     walk = studio_env / "exports" / "walk.json"
-    _save_to(monkeypatch, walk)
+    save_to(monkeypatch, walk)
     explorer._frames.setValue(12)
-    _button(explorer, "Export walk…").click()
+    button(explorer, "Export walk…").click()
     qtbot.waitUntil(walk.exists, timeout=WAIT_MS)
     assert len(json.loads(walk.read_text())["images"]) == 12
 
     # a failed export is reported, not raised
-    _save_to(monkeypatch, studio_env / "no such folder" / "x.json")
-    _button(explorer, "Export current…").click()
+    save_to(monkeypatch, studio_env / "no such folder" / "x.json")
+    button(explorer, "Export current…").click()
     assert "no such folder" in tab.last_error
-    _close(window)
+    close_window(window)
 
     # a fresh window reopens the run: curves and samples come back; "Continue run" trains on
     window, tab = _window(qtbot)
@@ -223,7 +191,7 @@ def test_train_pause_resume_stop_explore_export_and_reopen(qtbot, studio_env, da
     qtbot.waitUntil(lambda: not tab.training.is_training() and tab.training.state() == "idle", timeout=WAIT_MS)
     assert _checkpoint_steps(run)[-1] == stopped_at + 40
     assert "finished at step" in tab.training.messages_text()
-    _close(window)
+    close_window(window)
 
 
 @pytest.mark.parametrize("size", [(1400, 900), (1280, 800)])
@@ -237,7 +205,7 @@ def test_the_tab_fits_common_screens_without_sideways_scrolling(qtbot, studio_en
     assert explorer.width() >= 420 and explorer.pad.width() >= 260 and explorer.preview.width() >= 260
     assert tab.gallery.width() >= 380
     _shot(window, screenshot_dir, f"main_window_{size[0]}x{size[1]}")
-    _close(window)
+    close_window(window)
 
 
 def test_live_weights_reach_the_explorer_long_before_the_first_checkpoint(qtbot, studio_env, data_dir, toy_domain,
@@ -263,7 +231,7 @@ def test_live_weights_reach_the_explorer_long_before_the_first_checkpoint(qtbot,
     shown = np.asarray(explorer.current_artifact(), np.int16)
     assert np.abs(shown - np.asarray(sample["artifacts"][sample["seeds"].index(0)], np.int16)).max() <= 1
     assert _checkpoint_steps(run) == []
-    _close(window)
+    close_window(window)
 
 
 def test_model_loads_keep_only_the_newest_request(qtbot):
@@ -303,7 +271,7 @@ def test_closing_during_training_stops_with_a_checkpoint_and_remembers(qtbot, st
     run = tab.training.run_dir()
     thread = tab.training._thread
     window.resize(1300, 700)
-    _close(window)
+    close_window(window)
     assert thread.isFinished() and not tab.training.is_training()
     steps = _checkpoint_steps(run)
     assert steps and steps[-1] > 0
@@ -315,7 +283,7 @@ def test_closing_during_training_stops_with_a_checkpoint_and_remembers(qtbot, st
     assert tab.dataset.folder() == str(data_dir)
     assert tab.training.run_dir() == run and tab.training.preset_name() == "tiny"
     assert window.height() == 700  # the offscreen screen is 800 px wide, so only the height can come back as is
-    _close(window)
+    close_window(window)
 
 
 def test_every_tab_gets_its_own_folder_and_preset_back(qtbot, studio_env, tmp_path, monkeypatch):
@@ -330,13 +298,13 @@ def test_every_tab_gets_its_own_folder_and_preset_back(qtbot, studio_env, tmp_pa
     assert window.current_tab() is window.domain_tabs["toy2"]
     for name, folder in folders.items():
         _open(qtbot, window.domain_tabs[name], folder)
-    _close(window)
+    close_window(window)
     window, _ = _window(qtbot)
     assert window.current_tab().domain_name == "toy2"  # the tab last looked at comes back first
     for name, folder in folders.items():
         assert window.domain_tabs[name].dataset.folder() == folder
         assert window.domain_tabs[name].training.preset_name() == "tiny"
-    _close(window)
+    close_window(window)
 
 
 def test_a_domain_can_add_its_own_controls(qtbot, studio_env, monkeypatch):
@@ -354,7 +322,7 @@ def test_a_domain_can_add_its_own_controls(qtbot, studio_env, monkeypatch):
     box = next(b for b in tab.explorer.findChildren(QCheckBox) if b.text() == "Loud bars")
     box.setChecked(True)
     assert tab.explorer.options()["loud"] is True
-    _close(window)
+    close_window(window)
 
 
 def test_the_corpus_figures_become_dashed_lines_beside_the_samples(qtbot, studio_env, data_dir):
@@ -368,7 +336,7 @@ def test_the_corpus_figures_become_dashed_lines_beside_the_samples(qtbot, studio
     tab.plots.clear()  # a new run starts from a clean plot; the line comes back with its figures
     tab.training.metrics.emit({"step": 20, "values": {"mean_gap": 0.3}})
     assert tab.plots.reference_line("mean_gap") is not None
-    _close(window)
+    close_window(window)
 
 
 def test_first_launch_offers_the_demo_and_drops_open_folders(qtbot, studio_env, data_dir):
@@ -386,7 +354,7 @@ def test_first_launch_offers_the_demo_and_drops_open_folders(qtbot, studio_env, 
     qtbot.waitUntil(lambda: tab.dataset.corpus() is not None and tab.dataset.folder() == str(data_dir),
                     timeout=WAIT_MS)
     assert tab.dataset.corpus().report.items == 24
-    _close(window)
+    close_window(window)
 
 
 def test_errors_are_shown_in_red_never_raised(qtbot, studio_env, data_dir, tmp_path):
@@ -407,7 +375,7 @@ def test_errors_are_shown_in_red_never_raised(qtbot, studio_env, data_dir, tmp_p
     tab.dataset.open_folder(missing)
     qtbot.waitUntil(lambda: tab.dataset.error_label.text() != "", timeout=WAIT_MS)
     assert not panel.start_button.isEnabled()
-    _close(window)
+    close_window(window)
 
 
 @pytest.mark.parametrize("name", ["painting", "music", "text"])
@@ -427,7 +395,7 @@ def test_each_medium_opens_on_its_demo(qtbot, tmp_path, monkeypatch, themed, scr
     assert tab.dataset.corpus().report.items > 0 and tab.dataset.thumbnails.count() > 0
     qtbot.wait(200)
     _shot(window, screenshot_dir, f"{name}_demo")
-    _close(window)
+    close_window(window)
 
 
 def test_window_appears_quickly_without_torch(tmp_path):

@@ -14,15 +14,14 @@ import mido
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from studio.domains.music.codec import read_info
 from studio.domains.music.roll import Clip
 from studio.domains.music.synth import read_wav_info
 from studio.ui.audio_player import NO_DEVICE, AudioPlayer, encode, load_backend
 from studio.ui.music_controls import SAMPLE_RATE, MusicControls
+from ui_helpers import WAIT_MS, button, close_window, only_media, open_window, save_to
 
-WAIT_MS = 20_000
 
 
 def _train(data: Path, run: Path, preset: str) -> Path:
@@ -47,19 +46,8 @@ def music_run(tmp_path_factory):
 
 def _window(qtbot, tmp_path, monkeypatch, data: Path):
     """The window with only the music tab, its folder opened before the demo could be offered."""
-    from studio import domains
-    from studio.ui.main_window import MainWindow
-
-    monkeypatch.setenv("GAN_STUDIO_SETTINGS", str(tmp_path / "settings.ini"))
-    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setattr(domains, "DOMAIN_MODULES", {"music": domains.DOMAIN_MODULES["music"]})
-    window = MainWindow()
-    qtbot.addWidget(window)
-    tab = window.domain_tabs["music"]
-    tab.dataset.open_folder(data)
-    window.resize(1400, 900)
-    window.show()
-    qtbot.waitExposed(window)
+    only_media(monkeypatch, tmp_path, "music")
+    window, tab = open_window(qtbot, "music", folder=data)
     controls = tab.findChild(MusicControls)
     assert controls is not None
     return window, tab, controls
@@ -74,28 +62,6 @@ def _open_model(qtbot, tab, run: Path) -> None:
 def _rendered(qtbot, explorer) -> Clip:
     qtbot.waitUntil(explorer.render_is_current, timeout=WAIT_MS)
     return explorer.current_artifact()
-
-
-def _close(window) -> None:
-    from studio.workers.background import wait_all
-
-    window.close()
-    assert wait_all(WAIT_MS)
-
-
-def _save_to(monkeypatch, path: Path) -> list[str]:
-    offered: list[str] = []
-
-    def fake(parent, title, default, filters):
-        offered.append(default)
-        return str(path), filters
-
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake))
-    return offered
-
-
-def _button(widget, text: str) -> QPushButton:
-    return next(b for b in widget.findChildren(QPushButton) if b.text() == text)
 
 
 def _sound_available() -> bool:
@@ -144,7 +110,7 @@ def test_threshold_sampling_and_instrument_rows(qtbot, tmp_path, monkeypatch, th
     window.grab().save(str(screenshot_dir / "ui_music_tab.png"))
     explorer.grab().save(str(screenshot_dir / "ui_music_explorer.png"))
     sound.grab().save(str(screenshot_dir / "ui_music_sound_panel.png"))
-    _close(window)
+    close_window(window)
 
 
 def test_instruments_and_tempo_reach_the_exported_midi(qtbot, tmp_path, monkeypatch, themed, music_run):
@@ -165,8 +131,8 @@ def test_instruments_and_tempo_reach_the_exported_midi(qtbot, tmp_path, monkeypa
 
     target = tmp_path / "exports" / "phrase.mid"
     target.parent.mkdir()
-    offered = _save_to(monkeypatch, target)
-    _button(explorer, "Export current…").click()
+    offered = save_to(monkeypatch, target)
+    button(explorer, "Export current…").click()
     assert Path(offered[-1]).name == "music-seed7.mid"
     midi = mido.MidiFile(str(target))
     programs = {track.name: [m.program for m in track if m.type == "program_change"] for track in midi.tracks}
@@ -191,7 +157,7 @@ def test_instruments_and_tempo_reach_the_exported_midi(qtbot, tmp_path, monkeypa
     clip = _rendered(qtbot, explorer)
     assert clip.roles == ["piano"] and tab.model.meta["roles"] == ["piano"]
     assert explorer.options()["programs"] is None and set(sound.program_combos) == {"piano"}
-    _close(window)
+    close_window(window)
 
 
 def test_wav_export_and_play_without_a_sound_card(qtbot, tmp_path, monkeypatch, themed, music_run,
@@ -208,7 +174,7 @@ def test_wav_export_and_play_without_a_sound_card(qtbot, tmp_path, monkeypatch, 
     assert clip.note_count() > 0
 
     target = tmp_path / "exports" / "phrase"
-    offered = _save_to(monkeypatch, target)
+    offered = save_to(monkeypatch, target)
     bar.wav_button.click()
     wav = target.with_suffix(".wav")
     qtbot.waitUntil(lambda: tab.last_export == wav, timeout=WAIT_MS)
@@ -225,7 +191,7 @@ def test_wav_export_and_play_without_a_sound_card(qtbot, tmp_path, monkeypatch, 
     assert embedded["seed"] == 11 and embedded["options"]["tempo"] == 100 and len(embedded["latent"]) == 64
     assert embedded["step"] == tab.model.step and embedded["sample_rate"] == SAMPLE_RATE
     blocked = wav.with_name("phrase.wav.json") / "inside-a-file.wav"  # its folder is a file: cannot be written
-    _save_to(monkeypatch, blocked)
+    save_to(monkeypatch, blocked)
     bar.wav_button.click()
     qtbot.waitUntil(lambda: tab.last_error is not None, timeout=WAIT_MS)
     assert str(blocked) in tab.last_error and tab.last_export == wav
@@ -263,7 +229,7 @@ def test_wav_export_and_play_without_a_sound_card(qtbot, tmp_path, monkeypatch, 
     assert rate == SAMPLE_RATE and audio.dtype == np.float32
     assert len(audio) / rate == pytest.approx(16 * 0.6 + 0.5, abs=0.01), "4 bars at the chosen 100 BPM"
     assert controls.gallery_play_button.isEnabled()
-    _close(window)
+    close_window(window)
 
 
 def test_the_player_converts_for_the_device_and_refuses_politely(qtbot):

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtWidgets import QFileDialog, QPushButton
-
-WAIT_MS = 30_000
+from ui_helpers import WAIT_MS, button, close_window, only_media, open_window, save_to
 
 
 @pytest.fixture(scope="module")
@@ -35,30 +32,10 @@ def trained_run(tmp_path_factory):
 
 @pytest.fixture
 def painting_tab(qtbot, tmp_path, monkeypatch, themed):
-    from studio import domains
-    from studio.ui.main_window import MainWindow
-
-    monkeypatch.setenv("GAN_STUDIO_SETTINGS", str(tmp_path / "settings.ini"))
-    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setattr(domains, "DOMAIN_MODULES", {"painting": domains.DOMAIN_MODULES["painting"]})
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1400, 900)
-    window.show()
-    qtbot.waitExposed(window)
-    yield window, window.domain_tabs["painting"]
-    from studio.workers.background import wait_all
-
-    window.close()
-    assert wait_all(WAIT_MS)
-
-
-def _save_to(monkeypatch, path: Path) -> None:
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(path), "")))
-
-
-def _button(widget, text: str) -> QPushButton:
-    return next(b for b in widget.findChildren(QPushButton) if b.text() == text)
+    only_media(monkeypatch, tmp_path, "painting")
+    window, tab = open_window(qtbot, "painting")
+    yield window, tab
+    close_window(window)
 
 
 def test_export_keeps_the_seed_and_the_nearest_training_picture_is_shown(
@@ -80,8 +57,8 @@ def test_export_keeps_the_seed_and_the_nearest_training_picture_is_shown(
                     timeout=WAIT_MS)
     target = tmp_path / "exports" / "mine.png"
     target.parent.mkdir()
-    _save_to(monkeypatch, target)
-    _button(explorer, "Export current…").click()
+    save_to(monkeypatch, target)
+    button(explorer, "Export current…").click()
     info = read_png_info(target)
     assert info["seed"] == 1234 and len(info["latent"]) == tab.model.z_dim
     with Image.open(target) as png:

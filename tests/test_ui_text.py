@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from studio.ui.text_controls import TextControls, health_text, line_problem
+from ui_helpers import WAIT_MS, close_window, only_media, open_window
 
-WAIT_MS = 20_000
 ANIMALS = ("cat", "dog", "owl", "fox", "hen", "elk")
 PLACES = ("hill", "moor", "barn", "wood", "lake")
 ZH_HEADS = ("白日", "青山", "明月", "春风")
@@ -56,24 +56,12 @@ def text_run(tmp_path_factory):
 @pytest.fixture
 def text_env(tmp_path, monkeypatch, themed):
     """Only the text tab; private settings and runs."""
-    from studio import domains
-
-    monkeypatch.setenv("GAN_STUDIO_SETTINGS", str(tmp_path / "settings.ini"))
-    monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setattr(domains, "DOMAIN_MODULES", {"text": domains.DOMAIN_MODULES["text"]})
+    only_media(monkeypatch, tmp_path, "text")
     return tmp_path
 
 
 def _window(qtbot, folder: Path, size: tuple[int, int] = (1400, 900)):
-    from studio.ui.main_window import MainWindow
-
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    qtbot.waitExposed(window)
-    tab = window.domain_tabs["text"]
-    tab.dataset.open_folder(folder)  # before the demo is offered
+    window, tab = open_window(qtbot, "text", size, folder=folder)
     controls = tab.findChild(TextControls)
     assert controls is not None
     return window, tab, controls
@@ -84,13 +72,6 @@ def _with_model(qtbot, tab, run: Path) -> None:
     qtbot.waitUntil(lambda: tab.model is not None and tab.dataset.corpus() is not None, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: tab.explorer.current_artifact() is not None and tab.explorer.render_is_current(),
                     timeout=WAIT_MS)
-
-
-def _close(window) -> None:
-    from studio.workers.background import wait_all
-
-    window.close()
-    assert wait_all(WAIT_MS)
 
 
 def _plain(label) -> str:
@@ -137,7 +118,7 @@ def test_decoding_choices_reach_the_renderer_and_change_the_line(qtbot, text_env
     assert explorer.current_info()["options"]["temperature"] == 3.0
     decoding.seed.stepUp()  # the next seed draws again
     qtbot.waitUntil(lambda: seen[-1]["seed"] == 12, timeout=WAIT_MS)
-    _close(window)
+    close_window(window)
 
 
 def test_my_lines_become_corner_anchors_and_bad_lines_are_messages(qtbot, text_env, text_run, screenshot_dir):
@@ -183,7 +164,7 @@ def test_my_lines_become_corner_anchors_and_bad_lines_are_messages(qtbot, text_e
     assert explorer.current_info()["corner_labels"][1] == CHINESE[0], controls.message.text()
     qtbot.waitUntil(lambda: explorer.render_is_current(), timeout=WAIT_MS)
     _shot(window, screenshot_dir, "tab_with_my_lines")
-    _close(window)
+    close_window(window)
 
 
 def test_a_placed_line_keeps_the_explorer_in_its_column(qtbot, text_env, text_run):
@@ -196,7 +177,7 @@ def test_a_placed_line_keeps_the_explorer_in_its_column(qtbot, text_env, text_ru
     try:
         assert tab._right.horizontalScrollBar().maximum() == 0
     finally:
-        _close(window)
+        close_window(window)
 
 
 def test_collapse_and_copying_raise_a_red_banner_that_clears(qtbot, text_env, text_run, screenshot_dir):
@@ -236,7 +217,7 @@ def test_collapse_and_copying_raise_a_red_banner_that_clears(qtbot, text_env, te
     tab.training.runStarted.emit({"run": str(text_run[1]), "device": "CPU", "step": 0, "total": 10,
                                   "preset": "cpu-small"})
     assert not health.isVisible()  # a new run: the old figures no longer apply
-    _close(window)
+    close_window(window)
 
 
 def test_json_export_writes_text_latent_options_and_figures(qtbot, text_env, text_run, monkeypatch):
@@ -274,7 +255,7 @@ def test_json_export_writes_text_latent_options_and_figures(qtbot, text_env, tex
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(bad), "")))
     controls.json_button.click()
     assert controls.message.property("kind") == "error" and "a file" in controls.message.text()
-    _close(window)
+    close_window(window)
 
 
 def test_the_text_tab_fits_a_small_screen(qtbot, text_env, text_run, screenshot_dir):
@@ -289,7 +270,7 @@ def test_the_text_tab_fits_a_small_screen(qtbot, text_env, text_run, screenshot_
         assert widget.isVisible() and widget.visibleRegion().boundingRect().width() == widget.width()
     assert tab.explorer.pad.width() >= 220
     _shot(window, screenshot_dir, "tab_1280x800")
-    _close(window)
+    close_window(window)
 
 
 def test_messages_name_what_is_wrong_without_a_window():
