@@ -579,6 +579,8 @@ def clip_to_midi(clip: Clip, info: dict[str, Any] | None = None) -> Any:
             track.append(mido.Message(kind, channel=channel, note=pitch, velocity=velocity if on else 0,
                                       time=tick - now))
             now = tick
+        # every track ends at the phrase's end, so a DAW sees whole bars even after a silent last bar
+        track.append(mido.MetaMessage("end_of_track", time=max(0, clip.roll.shape[1] * tps - now)))
         midi.tracks.append(track)
     return midi
 
