@@ -1,4 +1,4 @@
-"""The command-line contract, on the tiny test domain (painting/music/text have their own CLI tests)."""
+"""The command-line contract, on the tiny test domain (each medium's own files: test_cli_media.py)."""
 import json
 
 import numpy as np
