@@ -357,6 +357,27 @@ def test_first_launch_offers_the_demo_and_drops_open_folders(qtbot, studio_env, 
     close_window(window)
 
 
+def test_before_any_training_the_explorer_plays_with_the_built_in_model(qtbot, studio_env, data_dir, monkeypatch):
+    from studio.cli import main
+    from studio.core import model as model_module
+
+    run = studio_env / "shipped-run"
+    assert main(["train", "toy", str(data_dir), "--out", str(run), "--steps", "5"]) == 0
+    shipped = studio_env / "models"
+    assert main(["export-model", str(run), "--out", str(shipped / "toy-demo.safetensors")]) == 0
+    monkeypatch.setattr(model_module, "shipped_models_folder", lambda: shipped)
+    window, tab = _window(qtbot)
+    qtbot.waitUntil(lambda: tab.model is not None and tab.explorer.current_artifact() is not None, timeout=WAIT_MS)
+    assert tab.model.run_path is None and tab.model.step == 5
+    assert "built-in demo model" in tab.explorer.status_text()
+    _open(qtbot, tab, data_dir)
+    tab.training.steps_spin.setValue(3)
+    tab.training.start()  # a run of one's own replaces the built-in model as soon as it has weights
+    qtbot.waitUntil(lambda: not tab.training.is_training() and tab.model is not None
+                    and tab.model.run_path is not None, timeout=WAIT_MS)
+    close_window(window)
+
+
 def test_errors_are_shown_in_red_never_raised(qtbot, studio_env, data_dir, tmp_path):
     window, tab = _window(qtbot)
     _open(qtbot, tab, data_dir)

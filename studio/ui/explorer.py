@@ -691,6 +691,10 @@ class Explorer(QWidget):
         anchors = [self._corners[i].z for i in WALK_ORDER]
         return truncate(walk(anchors, frames), self._psi)
 
+    def status_text(self) -> str:
+        """The line under the preview: blend position, which model, render time."""
+        return self._status.text()
+
     def render_is_current(self) -> bool:
         """True when the preview shows the latest position, ψ, options and model (nothing newer is on its way)."""
         return self._shown_generation == self._generation
