@@ -12,6 +12,7 @@ The command names and flags below are a contract (scripts depend on them):
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -127,13 +128,27 @@ def _train(args: argparse.Namespace, dist_ctx) -> int:
                 f"eta {_duration(payload['eta_s'])} {losses}"
             )
 
+    from studio.core.session import TrainControl
+
+    control = TrainControl()
+
+    def stop_on_interrupt(signum: int, frame: Any) -> None:
+        """Ctrl-C ends the run like Stop in the window, with a checkpoint; a second Ctrl-C abandons it."""
+        if control.stop_requested:
+            raise KeyboardInterrupt
+        progress.line("stopping: writing a checkpoint (Ctrl-C again to abandon)")
+        control.stop()
+
+    previous = signal.signal(signal.SIGINT, stop_on_interrupt)
     try:
-        status = session.run(on_event)
+        status = session.run(on_event, control)
     except KeyboardInterrupt:
-        status = "stopped"
+        status = "abandoned"
+    finally:
+        signal.signal(signal.SIGINT, previous)
     if main_process:
         progress.line(f"{status} at step {session.trainer.step}; run folder: {session.run_dir.path}")
-    return 0 if status != "failed" else 1
+    return {"failed": 1, "abandoned": 130}.get(status, 0)  # 130: the shell's code for an interrupted command
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

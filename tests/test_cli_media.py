@@ -83,3 +83,37 @@ def test_text_samples_lines_with_their_seeds_and_walks_line_by_line(tmp_path, ca
     capsys.readouterr()
     assert main(["import", "text", str(data), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["items"] >= 10
+
+
+def test_ctrl_c_stops_training_with_a_checkpoint(tmp_path):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from studio.core.checkpoints import list_checkpoints
+
+    data = tmp_path / "pictures"
+    data.mkdir()
+    for i in range(4):
+        Image.fromarray(np.full((32, 32, 3), 40 * i, np.uint8)).save(data / f"p{i}.png")
+    run = tmp_path / "run"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "-m", "studio", "train", "painting", str(data), "--out", str(run),
+                                "--steps", "1000000", "--preset", "cpu-32", "--batch", "4"],
+                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        for line in process.stderr:  # the first progress line: the loop is running
+            if "it/s" in line or time.monotonic() > deadline:
+                break
+        process.send_signal(signal.SIGINT)
+        rest = process.stderr.read()
+        assert process.wait(timeout=120) == 0
+    finally:
+        process.kill()
+    stopped = re.search(r"stopped at step (\d+)", rest)
+    assert stopped, rest
+    assert list_checkpoints(run / "checkpoints")[-1][0] == int(stopped.group(1)) > 0
