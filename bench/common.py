@@ -1,11 +1,14 @@
-"""Shared set-up for the painting benchmarks: the demo corpus at 64 px and fair timing."""
+"""Shared set-up for the benchmarks: the painting demo corpus at 64 px, fair timing, training for a wall-clock budget."""
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 
@@ -37,3 +40,52 @@ def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads for every contender")
     return p
+
+
+@dataclass
+class TimedRun:
+    """What :func:`train_for` leaves: the session, steps and the snapshots taken on the way."""
+
+    session: Any
+    steps: int = 0
+    seconds: float = 0.0
+    snapshots: dict[float, Any] = field(default_factory=dict)  # training minutes -> what ``snapshot`` returned
+
+
+def train_for(session: Any, minutes: float, snapshot: Callable[[Any], Any], at: tuple[float, ...] = ()) -> TimedRun:
+    """Trains ``session`` for ``minutes`` of wall clock; calls ``snapshot(session)`` after ``at`` minutes and at the end.
+
+    Time spent inside ``snapshot`` is not counted as training time.
+    """
+    from studio.core.session import TrainControl
+
+    control = TrainControl()
+    result = TimedRun(session)
+    pending = sorted(m for m in at if 0 < m < minutes)
+    paused = 0.0
+    start = time.monotonic()
+
+    def on_event(kind: str, payload: dict[str, Any]) -> None:
+        nonlocal paused
+        trained = time.monotonic() - start - paused
+        if pending and trained >= pending[0] * 60:
+            began = time.monotonic()
+            result.snapshots[pending.pop(0)] = snapshot(session)
+            paused += time.monotonic() - began
+        if kind == "error":
+            print(f"training error: {payload.get('text')}", flush=True)
+        if trained >= minutes * 60:
+            control.stop()
+
+    status = session.run(on_event, control)
+    result.seconds = time.monotonic() - start - paused
+    result.steps = session.trainer.step
+    if status == "failed":
+        sys.exit(f"training failed: {session.error}")
+    result.snapshots[minutes] = snapshot(session)
+    return result
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"

@@ -3,11 +3,12 @@
 One z vector (so the generic latent explorer's slerp works) is split inside
 G into a shared part, a temporal part that an MLP turns into one latent per
 bar, and one part per track.  Each bar is generated from (shared, its bar
-latent, every track's latent) by convolutions over time x octave, then
-private per-track heads unfold each octave into 12 semitones; a direct
-path from the bar latent adds a pitch-class (harmony) bias per bar and
-track, and each track's pitch bias starts at the corpus's own register
-(``meta["pitch_prior"]``).  Output:
+latent, every track's latent) by convolutions over time x octave (beats
+are stretched to steps by repetition and a convolution, so notes start out
+held rather than chopped into 16ths), then private per-track heads unfold
+each octave into 12 semitones; a direct path from the bar latent adds a
+pitch-class (harmony) bias per bar and track, and each track's pitch bias
+starts at the corpus's own register (``meta["pitch_prior"]``).  Output:
 N x tracks x steps x pitches in [-1, 1] (tanh; -1 is silence).  With
 ``binary`` G emits exact -1/+1 while training (deterministic binary neurons
 with straight-through gradients, as in BinaryMuseGAN), so D cannot tell
@@ -83,7 +84,11 @@ class MusicGenerator(nn.Module):
             nn.Conv2d(self.c0, self.c0, 3, padding=1), nn.BatchNorm2d(self.c0), nn.ReLU(),
         ]
         for f, c_in, c_out in zip(factors, channels, channels[1:]):
-            body += [nn.ConvTranspose2d(c_in, c_out, (f, 1), stride=(f, 1)), nn.BatchNorm2d(c_out), nn.ReLU()]
+            # Repeat, then convolve over 3 steps: every step of a beat starts with the same features, so notes
+            # start out held.  A transposed convolution with kernel = stride gives each step its own random
+            # weights, and G spent its first thousands of steps writing chopped-up notes.
+            body += [nn.Upsample(scale_factor=(f, 1)), nn.Conv2d(c_in, c_out, (3, 1), padding=(1, 0)),
+                     nn.BatchNorm2d(c_out), nn.ReLU()]
         self.body = nn.Sequential(*body)
         head = max(4, width)
         self.head = nn.Sequential(nn.Conv2d(channels[-1], tracks * head, 1), nn.BatchNorm2d(tracks * head), nn.ReLU())

@@ -1,0 +1,175 @@
+"""Text quality (issue 4): cpu-small on the King James Bible against held-out real lines of it.
+
+The corpus is Debian's public-domain King James Version (package
+``bible-kjv``, whose ``bible`` program prints it; installed with apt at
+bench time if missing and possible).  Each verse is cut after every comma,
+semicolon, colon and full stop into clauses, about 105k distinct lines, and
+written into a cache folder outside the repository.  Where the Bible cannot
+be had the bench says so and falls back to lines made by the text demo's
+English templates, clearly labelled.  cpu-small then trains through the app's
+own TrainingSession for ``--minutes`` of wall clock (autoencoder first, then
+the latent GAN); 256 of EMA-G's codes, decoded greedily (as the app's metric
+plots do) and by sampling at temperature 1, are scored beside 256 of the
+importer's held-out real lines, all against the training lines.
+
+Targets (issue 4): BLEU-2 within 0.02 of the real lines', self-BLEU-2 at
+most 0.05 above theirs, copied lines under 2 %, and at least 90 % of
+generated words being words of the corpus.
+"""
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from common import load, train_for  # noqa: E402
+
+SAMPLES = 256
+SAMPLE_SEED_BASE = 2_000_000
+CORPUS_VERSION = 1  # bump when the lines written change
+VERSE = re.compile(r"^\s+\d+\s+(.*\S)\s*$")
+CLAUSE_END = re.compile(r"(?<=[,;:.?!])\s+")
+FALLBACK_LINES = 100_000
+DECODINGS = {  # greedy is what the app's metric plots use; sampling at temperature 1 is the model's own distribution
+    "greedy": {"decoding": "greedy"},
+    "sampled (T=1)": {"decoding": "sample", "temperature": 1.0, "seed": 0},
+}
+
+
+def _bible_text() -> str | None:
+    """The whole KJV, one verse a line, from Debian's ``bible`` program (installed if possible), or None."""
+    if shutil.which("bible") is None and shutil.which("apt-get") is not None:
+        print("the King James Bible is not installed; trying apt-get install -y bible-kjv ...", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "bible-kjv"], stdout=subprocess.DEVNULL)
+    if shutil.which("bible") is None:
+        return None
+    done = subprocess.run(["bible", "-l100000", "gen1:1-rev22:21"], capture_output=True, text=True)
+    return done.stdout if done.returncode == 0 and done.stdout.strip() else None
+
+
+def corpus_folder(cache: Path) -> tuple[Path, str]:
+    """(folder holding one .txt of lines, what the corpus is), written once per cache folder."""
+    for name, label in (("kjv", "King James Bible (Debian bible-kjv), verses cut into clauses"),
+                        ("generated", "GENERATED English lines from the text demo's templates (no Bible here)")):
+        folder = cache / f"text-{name}-v{CORPUS_VERSION}"
+        if (folder / "lines.txt").exists():
+            return folder, label
+    text = _bible_text()
+    if text is not None:
+        verses = [m.group(1) for m in map(VERSE.match, text.splitlines()) if m]
+        lines = [c for v in verses for c in CLAUSE_END.split(v) if c]
+        name, label = "kjv", f"King James Bible (Debian bible-kjv): {len(verses)} verses cut into clauses"
+    else:
+        from studio.domains.text.demo import english_line
+
+        print("could not get the King James Bible: falling back to GENERATED lines", flush=True)
+        rng = random.Random(0)
+        lines = [english_line(rng) for _ in range(FALLBACK_LINES)]
+        name, label = "generated", "GENERATED English lines from the text demo's templates (no Bible here)"
+    folder = cache / f"text-{name}-v{CORPUS_VERSION}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "lines.tmp").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "lines.tmp").replace(folder / "lines.txt")
+    return folder, label
+
+
+def sample_lines(session: Any, count: int = SAMPLES) -> dict[str, list[str]] | None:
+    """Decodings of ``count`` EMA-G codes by each of :data:`DECODINGS`; None while the autoencoder still trains."""
+    from studio.core.latent import seeds_to_z
+
+    trainer = session.trainer
+    if trainer.in_pretraining:
+        return None
+    output = trainer.generate(seeds_to_z(list(range(SAMPLE_SEED_BASE, SAMPLE_SEED_BASE + count)),
+                                         trainer.preset.z_dim))
+    ctx = trainer.model_context()
+    return {name: session.domain.decode_codes(output, ctx, options) for name, options in DECODINGS.items()}
+
+
+ROWS = (  # key, label, target test on (samples, real), target text
+    ("bleu2", "BLEU-2", lambda s, r: abs(s - r) <= 0.02, "within 0.02"),
+    ("self_bleu2", "self-BLEU-2", lambda s, r: s <= r + 0.05, "at most +0.05"),
+    ("copied", "copied lines", lambda s, r: s < 0.02, "under 2 %"),
+    ("in_vocab", "real-word rate", lambda s, r: s >= 0.90, "at least 90 %"),
+    ("bleu3", "BLEU-3", None, ""),
+    ("distinct2", "distinct-2", None, ""),
+    ("novel4", "novel 4-grams", None, ""),
+    ("mean_chars", "characters", None, ""),
+)
+
+
+def print_table(title: str, real: dict[str, float], fake: dict[str, float]) -> list[str]:
+    """Prints real lines vs samples per figure; returns the targeted figures that failed."""
+    print(title)
+    print(f"  {'figure':16s} {'real':>8s} {'samples':>8s} {'gap':>8s}")
+    failed = []
+    for key, label, test, target in ROWS:
+        r, s = real.get(key, float("nan")), fake.get(key, float("nan"))
+        mark = ""
+        if test is not None:
+            mark = f"{'PASS' if test(s, r) else 'FAIL'} ({target})"
+            if mark.startswith("FAIL"):
+                failed.append(label)
+        print(f"  {label:16s} {r:8.3f} {s:8.3f} {s - r:+8.3f}  {mark}")
+    return failed
+
+
+def main() -> None:
+    import argparse
+
+    import torch
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--minutes", type=float, default=10.0, help="training budget (wall clock)")
+    p.add_argument("--preset", default="cpu-small")
+    p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "gan-studio-bench",
+                   help="where the corpus's lines are kept between runs (outside the repository)")
+    args = p.parse_args()
+
+    from studio.core.session import TrainingSession
+    from studio.domains.text.corpus import corpus_lines
+    from studio.domains.text.metrics import corpus_index, text_metrics
+
+    folder, label = corpus_folder(args.cache)
+    run_dir = Path(tempfile.mkdtemp(prefix="gan-studio-text-bench-")) / "run"
+    session = TrainingSession.create(run_dir, "text", folder, preset=args.preset, steps=10**9, seed=0, device="cpu")
+    corpus = session.corpus
+    heldout = list(corpus.meta.get("heldout") or [])
+    real_lines = random.Random(0).sample(heldout, min(SAMPLES, len(heldout)))
+    index = corpus_index(corpus_lines(corpus))
+    real = text_metrics(real_lines, index)
+    print(f"corpus: {label}")
+    print(f"  {corpus.report.items} training lines, {len(heldout)} held out, "
+          f"vocabulary {len(corpus.meta['vocab'])} characters, language {corpus.meta.get('language')}")
+    print(f"start: {load()}", flush=True)
+
+    run = train_for(session, args.minutes, sample_lines, at=(min(5.0, args.minutes / 2),))
+    trainer = session.trainer
+    print(f"trained {args.preset} for {run.seconds / 60:.2f} min: {trainer.pre_step} autoencoder steps "
+          f"(of {trainer.pretrain_steps}) + {trainer.gan_step} GAN steps, "
+          f"{torch.get_num_threads()} torch thread(s) on {trainer.device}")
+    print(f"end:   {load()}")
+    verdicts = {}
+    for minutes, decoded in sorted(run.snapshots.items()):
+        if decoded is None:
+            print(f"after {minutes:g} min: still training the autoencoder, no samples yet")
+            continue
+        for name, lines in decoded.items():
+            title = f"after {minutes:g} min: {len(real_lines)} held-out real lines vs {len(lines)} samples, {name}"
+            verdicts[name] = print_table(title, real, text_metrics(lines, index))
+            print("  samples: " + " | ".join(lines[:8]))
+    for name in DECODINGS:
+        failed = verdicts.get(name, ["no samples"])
+        print(f"targets (issue 4), {name}: " + ("all met" if not failed else f"MISSED: {', '.join(failed)}"))
+
+
+if __name__ == "__main__":
+    main()
