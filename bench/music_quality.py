@@ -135,7 +135,7 @@ def sample_rolls(session: Any, count: int = SAMPLES) -> np.ndarray:
     trainer = session.trainer
     output = trainer.generate(seeds_to_z(list(range(SAMPLE_SEED_BASE, SAMPLE_SEED_BASE + count)),
                                          trainer.preset.z_dim))
-    return session.domain.binarise(output, {})
+    return session.domain.binarise(output, {}, trainer.corpus.meta)
 
 
 def figures(rolls: np.ndarray, meta: dict[str, Any]) -> dict[str, float]:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
                                QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from studio.domains.music.codec import GM_PROGRAM_NAMES, program_name
+from studio.domains.music.domain import DEFAULT_THRESHOLD
 from studio.domains.music.roll import DRUMS, ROLE_COLOURS, Clip, gm_family
 from studio.ui.audio_player import AudioPlayer, load_backend
 from studio.workers.background import LatestOnly, run_in_background
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from studio.ui.domain_tab import DomainTab
 
 SAMPLE_RATE = 44100  # exports at CD rate; previews play the same buffer
-DEFAULT_THRESHOLD = 0.5
 THRESHOLD_PERCENT = (5, 95)
 TEMPO_RANGE = (30, 300)
 OTHER_ROLE_COLOUR = (200, 200, 210)
