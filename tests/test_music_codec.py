@@ -171,3 +171,24 @@ def test_clip_validation_and_unreadable_midi(tmp_path):
         midi_to_clips(bad)
     assert DOMAIN.load_artifacts(write_midi(clip(random_roll(np.random.default_rng(2))), tmp_path / "ok.mid"),
                                  {"steps_per_beat": 4, "bars": 4, "lowest": 24, "pitches": 84, "roles": ROLES})
+
+
+def test_decoding_keeps_each_track_to_the_corpus_s_voices():
+    from studio.domains.music.voices import track_voices
+
+    corpus_rolls = np.zeros((3, 2, 8, 12), np.uint8)
+    corpus_rolls[:, 0, :, 5] = 1  # a single line
+    corpus_rolls[:, 1, :, [0, 4, 7]] = 1  # three-note chords
+    assert track_voices(corpus_rolls) == [1, 3]
+    domain = DOMAIN
+    meta = {"steps_per_beat": 4, "lowest": 24, "roles": ["melody", "chords"], "programs": [0, 0], "tempo": 100.0,
+            "voices": [1, 3]}
+    prob = torch.full((1, 2, 8, 12), 0.1)
+    prob[0, :, :, 2:9] = torch.linspace(0.6, 0.9, 7)  # seven pitches above the threshold in both tracks
+    output = prob * 2 - 1
+    kept = domain.binarise(output, {}, meta)
+    assert kept[0, 0].sum(axis=-1).tolist() == [1] * 8 and kept[0, 0, :, 8].all()  # the most probable pitch
+    assert kept[0, 1].sum(axis=-1).tolist() == [3] * 8 and kept[0, 1, :, 6:9].all()
+    assert domain.binarise(output, {}).sum() == 2 * 8 * 7  # without the corpus's voices, every cell above 0.5
+    clip = domain.decode(output, ModelContext(domain.presets["cpu-small"], meta, torch.device("cpu")))[0]
+    assert clip.roll.sum() == 8 * 4

@@ -41,26 +41,3 @@ def test_the_domain_shows_the_phrase_and_flags_copies():
     assert not other.copied and other.distance > 0.5 and "notes shared" in other.label
     assert [c.roll.shape for c in domain.preview_items(rolls[:2], META)] == [(1, 16, 12)] * 2
 
-
-def test_decoding_keeps_each_track_to_the_corpus_s_voices():
-    import torch
-
-    from studio.core.domain import ModelContext
-    from studio.domains import get_domain
-    from studio.domains.music.voices import track_voices
-
-    corpus_rolls = np.zeros((3, 2, 8, 12), np.uint8)
-    corpus_rolls[:, 0, :, 5] = 1  # a single line
-    corpus_rolls[:, 1, :, [0, 4, 7]] = 1  # three-note chords
-    assert track_voices(corpus_rolls) == [1, 3]
-    domain = get_domain("music")
-    meta = {**META, "roles": ["melody", "chords"], "programs": [0, 0], "voices": [1, 3]}
-    prob = torch.full((1, 2, 8, 12), 0.1)
-    prob[0, :, :, 2:9] = torch.linspace(0.6, 0.9, 7)  # seven pitches above the threshold in both tracks
-    output = prob * 2 - 1
-    kept = domain.binarise(output, {}, meta)
-    assert kept[0, 0].sum(axis=-1).tolist() == [1] * 8 and kept[0, 0, :, 8].all()  # the most probable pitch
-    assert kept[0, 1].sum(axis=-1).tolist() == [3] * 8 and kept[0, 1, :, 6:9].all()
-    assert domain.binarise(output, {}).sum() == 2 * 8 * 7  # without the corpus's voices, every cell above 0.5
-    clip = domain.decode(output, ModelContext(domain.presets["cpu-small"], meta, torch.device("cpu")))[0]
-    assert clip.roll.sum() == 8 * 4
