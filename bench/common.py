@@ -89,3 +89,13 @@ def train_for(session: Any, minutes: float, snapshot: Callable[[Any], Any], at: 
 def load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
+
+
+def quality_parser(description: str, cache_holds: str) -> argparse.ArgumentParser:
+    """The options every quality bench takes: a wall-clock budget, the preset, a corpus cache outside the repository."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--minutes", type=float, default=10.0, help="training budget (wall clock)")
+    p.add_argument("--preset", default="cpu-small")
+    p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "gan-studio-bench",
+                   help=f"where {cache_holds} are kept between runs (outside the repository)")
+    return p

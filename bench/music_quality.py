@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import load, train_for  # noqa: E402
+from common import load, quality_parser, train_for  # noqa: E402
 
 SAMPLES = 256
 SAMPLE_SEED_BASE = 2_000_000  # far from the gallery's and the session's metric seeds
@@ -192,13 +192,7 @@ def print_table(title: str, real: dict[str, float], fake: dict[str, float]) -> l
 
 
 def main() -> None:
-    import argparse
-
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--minutes", type=float, default=10.0, help="training budget (wall clock)")
-    p.add_argument("--preset", default="cpu-small")
-    p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "gan-studio-bench",
-                   help="where the chorales' MIDI files are kept between runs (outside the repository)")
+    p = quality_parser(__doc__, "the chorales' MIDI files")
     p.add_argument("--out", type=Path, help="also write the final samples here as MIDI")
     args = p.parse_args()
 

@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import load, train_for  # noqa: E402
+from common import load, quality_parser, train_for  # noqa: E402
 
 SAMPLES = 256
 SAMPLE_SEED_BASE = 2_000_000
@@ -123,16 +123,9 @@ def print_table(title: str, real: dict[str, float], fake: dict[str, float]) -> l
 
 
 def main() -> None:
-    import argparse
-
     import torch
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--minutes", type=float, default=10.0, help="training budget (wall clock)")
-    p.add_argument("--preset", default="cpu-small")
-    p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "gan-studio-bench",
-                   help="where the corpus's lines are kept between runs (outside the repository)")
-    args = p.parse_args()
+    args = quality_parser(__doc__, "the corpus's lines").parse_args()
 
     from studio.core.session import TrainingSession
     from studio.domains.text.corpus import corpus_lines
