@@ -199,7 +199,7 @@ def test_the_tab_fits_common_screens_without_sideways_scrolling(qtbot, studio_en
     window, tab = _window(qtbot, size=size)
     _open(qtbot, tab, data_dir)
     qtbot.wait(50)
-    for column in (tab._left, tab.centre.widget(0), tab._right):
+    for column in (tab._left, tab._gallery_scroll, tab._right):
         assert column.horizontalScrollBar().maximum() == 0, type(column.widget()).__name__
     explorer = tab.explorer
     assert explorer.width() >= 420 and explorer.pad.width() >= 260 and explorer.preview.width() >= 260

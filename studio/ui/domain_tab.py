@@ -209,8 +209,16 @@ class DomainTab(QWidget):
         self.gallery.add_header_widget(self.export_grid_button)
         self.gallery.add_footer_widget(self.neighbours)
 
+        samples = QWidget()  # banners (a domain's alarms) over the gallery, where the eye already is
+        samples_layout = QVBoxLayout(samples)
+        samples_layout.setContentsMargins(0, 0, 0, 0)
+        samples_layout.setSpacing(4)
+        self._banners = QVBoxLayout()
+        samples_layout.addLayout(self._banners)
+        self._gallery_scroll = _Scroll(self.gallery, horizontal=True, minimum_width=MIN_CENTRE_WIDTH)
+        samples_layout.addWidget(self._gallery_scroll, 1)
         self.centre = QSplitter(Qt.Orientation.Vertical)
-        self.centre.addWidget(_Scroll(self.gallery, horizontal=True, minimum_width=MIN_CENTRE_WIDTH))
+        self.centre.addWidget(samples)
         self.centre.addWidget(self._plots_placeholder)
         self.centre.setSizes([480, 380])
         self.centre.setChildrenCollapsible(False)
@@ -270,6 +278,10 @@ class DomainTab(QWidget):
     def add_side_widget(self, widget: QWidget) -> None:
         """Room under the training panel for a domain's extra controls."""
         self._side.addWidget(widget)
+
+    def add_banner(self, widget: QWidget) -> None:
+        """Room above the samples for what the artist must not miss (the text tab's collapse alarm)."""
+        self._banners.addWidget(widget)
 
     def _connect(self) -> None:
         self.dataset.corpusReady.connect(self._on_corpus)

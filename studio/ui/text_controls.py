@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QScrollArea, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.domains.text.vocab import SPECIALS
 from studio.ui.explorer import CORNER_ARROWS, CORNER_COLOURS, CORNER_NAMES
@@ -304,7 +304,6 @@ class SampleHealth(WrappedLabel):
         self.setToolTip(health_tip(self._alarms))
         self.setVisible(True)
         if self._alarms and not was_alarm:
-            self._scroll_into_view()
             self.alarmRaised.emit("; ".join(self.alarms()))
         elif was_alarm and not self._alarms:
             self.recovered.emit(step)
@@ -314,17 +313,9 @@ class SampleHealth(WrappedLabel):
         self.setProperty("state", None)
         self.setVisible(False)
 
-    def _scroll_into_view(self) -> None:
-        """A new alarm is brought into view when the column it sits in is scrolled away from it."""
-        parent = self.parentWidget()
-        while parent is not None and not isinstance(parent, QScrollArea):
-            parent = parent.parentWidget()
-        if parent is not None:
-            parent.ensureWidgetVisible(self)
-
 
 class TextControls(QWidget):
-    """Decoding, "place my line" and JSON export under the explorer; the health banner beside training."""
+    """Decoding, "place my line" and JSON export under the explorer; the health banner above the samples."""
 
     def __init__(self, tab: "DomainTab") -> None:
         super().__init__()
@@ -507,8 +498,8 @@ class TextControls(QWidget):
 
 
 def install(tab: "DomainTab") -> TextControls:
-    """Adds the text controls to the generic tab: under the explorer, and the health banner under training."""
+    """Adds the text controls to the generic tab: under the explorer, and the health banner above the samples."""
     controls = TextControls(tab)
     tab.explorer.add_control(controls, stretch=1)
-    tab.add_side_widget(controls.health)
+    tab.add_banner(controls.health)
     return controls
