@@ -22,14 +22,6 @@ def meta(roles=ROLES, spb=4, bars=4, pitches=84):
             "programs": [0] * len(roles), "tempo": 120.0, "transpose": 2, "steps": bars * 4 * spb}
 
 
-@pytest.fixture(autouse=True)
-def _threads():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_grid_factors_and_z_split():
     assert grid_factors(4) == [2, 2] and grid_factors(12) == [3, 2, 2] and grid_factors(24) == [3, 2, 2, 2]
     with pytest.raises(ValueError):

@@ -20,7 +20,7 @@ from studio.domains.music.roll import Clip
 from studio.domains.music.synth import read_wav_info
 from studio.ui.audio_player import NO_DEVICE, AudioPlayer, encode, load_backend
 from studio.ui.music_controls import SAMPLE_RATE, MusicControls
-from ui_helpers import WAIT_MS, button, close_window, only_media, open_window, save_to
+from ui_helpers import WAIT_MS, button, close_window, only_media, open_with_controls, save_to
 
 
 
@@ -47,10 +47,7 @@ def music_run(tmp_path_factory):
 def _window(qtbot, tmp_path, monkeypatch, data: Path):
     """The window with only the music tab, its folder opened before the demo could be offered."""
     only_media(monkeypatch, tmp_path, "music")
-    window, tab = open_window(qtbot, "music", folder=data)
-    controls = tab.findChild(MusicControls)
-    assert controls is not None
-    return window, tab, controls
+    return open_with_controls(qtbot, "music", MusicControls, data)
 
 
 def _open_model(qtbot, tab, run: Path) -> None:

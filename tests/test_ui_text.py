@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from studio.ui.text_controls import TextControls, health_text, line_problem
-from ui_helpers import WAIT_MS, close_window, only_media, open_window
+from ui_helpers import WAIT_MS, close_window, only_media, open_with_controls
 
 ANIMALS = ("cat", "dog", "owl", "fox", "hen", "elk")
 PLACES = ("hill", "moor", "barn", "wood", "lake")
@@ -61,10 +61,7 @@ def text_env(tmp_path, monkeypatch, themed):
 
 
 def _window(qtbot, folder: Path, size: tuple[int, int] = (1400, 900)):
-    window, tab = open_window(qtbot, "text", size, folder=folder)
-    controls = tab.findChild(TextControls)
-    assert controls is not None
-    return window, tab, controls
+    return open_with_controls(qtbot, "text", TextControls, folder, size)
 
 
 def _with_model(qtbot, tab, run: Path) -> None:

@@ -33,6 +33,15 @@ def open_window(qtbot, domain: str, size: tuple[int, int] | None = (1400, 900), 
     return window, tab
 
 
+def open_with_controls(qtbot, domain: str, controls_type: type, folder: str | Path,
+                       size: tuple[int, int] = (1400, 900)):
+    """The window, the named tab with ``folder`` opened, and the domain's own controls widget in it."""
+    window, tab = open_window(qtbot, domain, size, folder=folder)
+    controls = tab.findChild(controls_type)
+    assert controls is not None
+    return window, tab, controls
+
+
 def close_window(window) -> None:
     """Closes as a user would and waits for every worker thread to end."""
     from studio.workers.background import wait_all

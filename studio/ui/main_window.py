@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         self._names = list(domain_names())
         self._built: dict[str, Any] = {}  # name -> DomainTab, or the label saying why it could not be built
         self._device_names: list[str] | None = None
-        self.domain_tabs = _Tabs(self, [])
+        self.domain_tabs = _Tabs(self, self._names)
         for name in self._names:
             self.tabs.addTab(QWidget(), domain_title(name))
         self.setCentralWidget(self.tabs)
@@ -137,7 +137,6 @@ class MainWindow(QMainWindow):
         self.tabs.blockSignals(False)
         placeholder.deleteLater()
         if isinstance(tab, DomainTab):
-            self.domain_tabs = _Tabs(self, [n for n in self._names if n in self._built])
             tab.statusMessage.connect(self._show_status)
             tab.deviceDescribed.connect(self.set_device_label)
             tab.settingsChanged.connect(self._save_tab_settings)
