@@ -189,6 +189,40 @@ def test_decoding_keeps_each_track_to_the_corpus_s_voices():
     kept = domain.binarise(output, {}, meta)
     assert kept[0, 0].sum(axis=-1).tolist() == [1] * 8 and kept[0, 0, :, 8].all()  # the most probable pitch
     assert kept[0, 1].sum(axis=-1).tolist() == [3] * 8 and kept[0, 1, :, 6:9].all()
-    assert domain.binarise(output, {}).sum() == 2 * 8 * 7  # without the corpus's voices, every cell above 0.5
+    assert domain.binarise(output, {}).sum() == 2 * 8 * 7  # without the corpus's voices, every cell above threshold
     clip = domain.decode(output, ModelContext(domain.presets["cpu-small"], meta, torch.device("cpu")))[0]
     assert clip.roll.sum() == 8 * 4
+
+
+def test_note_lengths_and_the_corpus_s_shortest_notes():
+    from studio.domains.music.voices import note_lengths, shortest_notes
+
+    rolls = np.zeros((2, 2, 8, 12), np.uint8)
+    rolls[0, 0, 0:2, 3] = 1  # an eighth
+    rolls[0, 0, 4:8, 3] = 1  # a quarter reaching the phrase's end
+    rolls[1, 0, 0:2, 5] = 1
+    rolls[1, 0, 2:4, 7] = 1
+    rolls[0, 1, 0, 1] = rolls[0, 1, 2, 1] = 1  # two 16ths, a step apart
+    assert sorted(note_lengths(rolls[:, 0]).tolist()) == [2, 2, 2, 4]
+    assert sorted(note_lengths(rolls[:, 1]).tolist()) == [1, 1]
+    assert shortest_notes(rolls) == [2, 1]
+    assert shortest_notes(np.zeros((1, 1, 8, 12), np.uint8)) == [1]  # no notes: nothing to hold
+
+
+def test_decoding_holds_a_started_note_for_the_corpus_s_shortest_length():
+    meta = {"steps_per_beat": 4, "lowest": 24, "roles": ["melody"], "programs": [0], "tempo": 100.0,
+            "voices": [1], "shortest_notes": [2]}
+    prob = torch.full((1, 1, 8, 12), 0.01)
+    prob[0, 0, 0, 5] = 0.9
+    prob[0, 0, 1, 5] = 0.2  # under the threshold, over half of it: held, the note lasts an eighth
+    prob[0, 0, 4, 7] = 0.9
+    prob[0, 0, 5, 7] = 0.1  # under half the threshold: G has let go, the note stays a 16th
+    for step, (a, b) in zip(range(2, 4), ((0.6, 0.5), (0.5, 0.6))):  # the top pitch flickers between neighbours
+        prob[0, 0, step, 9], prob[0, 0, step, 10] = a, b
+    roll = DOMAIN.binarise(prob * 2 - 1, {"threshold": 0.3}, meta)[0, 0]
+    assert roll[:, 5].tolist() == [1, 1, 0, 0, 0, 0, 0, 0]
+    assert roll[:, 7].tolist() == [0, 0, 0, 0, 1, 0, 0, 0]
+    assert roll[2:4, 9].tolist() == [1, 1] and roll[:, 10].sum() == 0  # one note held, not two flickering
+    assert roll.sum(axis=1).max() == 1
+    unheld = DOMAIN.binarise(prob * 2 - 1, {"threshold": 0.3}, {**meta, "shortest_notes": [1]})[0, 0]
+    assert unheld[:, 5].tolist() == [1, 0, 0, 0, 0, 0, 0, 0] and unheld[3, 10] == 1

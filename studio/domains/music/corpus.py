@@ -20,10 +20,10 @@ from studio.core import corpus_cache
 from studio.core.domain import CancelFn, Corpus, ImportCancelled, ImportReport, ProgressFn
 from studio.domains.music.codec import MidiProblem, RollOptions, choose_programs, cut_phrases, read_song
 from studio.domains.music.metrics import corpus_metrics
-from studio.domains.music.voices import track_voices
+from studio.domains.music.voices import shortest_notes, track_voices
 
 DOMAIN = "music"
-IMPORTER_VERSION = 3
+IMPORTER_VERSION = 4
 """Part of the cache key: bump it when the rolls an import produces change."""
 MIDI_SUFFIXES = frozenset({".mid", ".midi", ".smf", ".kar", ".rmi"})
 MAX_CORPUS_BYTES = 1 << 30
@@ -155,6 +155,7 @@ def import_midi(
         # How often each pitch sounds in each track: the generator's starting register (nets.OctaveUnfold).
         meta["pitch_prior"] = np.round(array.mean(axis=(0, 2), dtype=np.float64), 5).tolist()
         meta["voices"] = track_voices(array)  # decoding keeps each track to as many notes at once
+        meta["shortest_notes"] = shortest_notes(array)  # and holds its notes at least this many steps
     corpus = Corpus(data=torch.from_numpy(array), meta=meta, fingerprint=fingerprint, report=report)
     corpus_metrics(corpus)  # kept in the report, so the cache holds the reference figures too
     corpus_cache.store(DOMAIN, corpus)

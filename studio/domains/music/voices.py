@@ -1,21 +1,26 @@
-"""How many notes a track plays at once, learned from the corpus and kept to when decoding.
+"""How many notes a track plays at once and how short its notes get, learned from the corpus and kept to when decoding.
 
 A threshold turns G's probabilities into notes cell by cell, so a solo
 line whose probability mass spreads over neighbouring pitches comes out as
-clusters.  The corpus says how many voices each track really has (a chorale
-voice one, a piano part several); decoding keeps, per track and step, only
-that many of the most probable sounding pitches.
+clusters, and picking the most probable pitch step by step instead makes it
+flicker between neighbours in notes one step long.  The corpus says how
+many voices each track has (a chorale voice one, a piano part several) and
+how short its notes get (a chorale barely goes below an eighth note);
+decoding walks along time keeping, per track and step, that many of the
+most probable sounding pitches, and holds a note it has started until it
+has lasted the corpus's shortest common length, as long as G still gives
+it at least half the threshold's probability.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:
-    import torch
-
 QUANTILE = 99  # a rare chord in a melody track does not make the melody polyphonic
+SHORT_NOTE_PERCENTILE = 10  # nine notes in ten of a track are at least its shortest length
+HOLD_FLOOR = 0.5  # a started note is held while its probability is above this share of the threshold
+HELD_BONUS = 2.0  # above any probability: a held note keeps its voice
 
 
 def track_voices(rolls: np.ndarray, quantile: float = QUANTILE) -> list[int]:
@@ -28,18 +33,53 @@ def track_voices(rolls: np.ndarray, quantile: float = QUANTILE) -> list[int]:
     return voices
 
 
-def keep_voices(on: "torch.Tensor", prob: "torch.Tensor", voices: Sequence[int]) -> "torch.Tensor":
-    """``on`` (N × tracks × steps × pitches, bool) with at most ``voices[t]`` pitches per step of track t:
-    the most probable of those sounding."""
-    import torch
+def note_lengths(track: np.ndarray) -> np.ndarray:
+    """Lengths in steps of every note (run of on-cells along time) in N × steps × pitches rolls."""
+    on = np.asarray(track) > 0
+    edge = np.zeros(on.shape[:1] + (1,) + on.shape[2:], bool)
+    padded = np.concatenate([edge, on, edge], axis=1).astype(np.int8)
+    change = np.diff(padded, axis=1).transpose(0, 2, 1).reshape(-1, on.shape[1] + 1)  # runs along time per row
+    starts = np.nonzero(change.ravel() == 1)[0]
+    ends = np.nonzero(change.ravel() == -1)[0]
+    return ends - starts
 
-    kept = on.clone()
-    pitches = on.shape[-1]
-    for t, k in enumerate(voices):
-        if not 0 < k < pitches:
-            continue
-        ranked = torch.where(on[:, t], prob[:, t], torch.full_like(prob[:, t], -1.0))
-        top = torch.zeros_like(on[:, t])
-        top.scatter_(-1, ranked.topk(int(k), dim=-1).indices, True)
-        kept[:, t] = on[:, t] & top
+
+def shortest_notes(rolls: np.ndarray, percentile: float = SHORT_NOTE_PERCENTILE) -> list[int]:
+    """Per track: the shortest note length in steps the corpus plays commonly (1 where a track has no notes)."""
+    rolls = np.asarray(rolls)
+    out = []
+    for t in range(rolls.shape[1]):
+        lengths = note_lengths(rolls[:, t])
+        out.append(max(1, int(np.floor(np.percentile(lengths, percentile)))) if lengths.size else 1)
+    return out
+
+
+def decode_notes(on: np.ndarray, prob: np.ndarray, voices: Sequence[int] | None,
+                 shortest: Sequence[int] | None, threshold: float) -> np.ndarray:
+    """``on`` (N × tracks × steps × pitches, bool) kept to ``voices[t]`` pitches per step of track t, the most
+    probable first, with each note held for ``shortest[t]`` steps while its probability stays above
+    :data:`HOLD_FLOOR` × ``threshold``.  Without voices and lengths ``on`` comes back as it is."""
+    n, tracks, steps, pitches = on.shape
+    limit = np.array([v if 0 < v < pitches else pitches for v in (voices or [pitches] * tracks)])
+    least = np.array(list(shortest or [1] * tracks), dtype=np.int32)
+    if len(limit) != tracks or len(least) != tracks or ((limit >= pitches).all() and (least <= 1).all()):
+        return on
+    widest = int(limit.max())
+    rank_allowed = (np.arange(widest)[None, :] < limit[:, None])[None]  # 1 × tracks × widest
+    hold_at = least[None, :, None]
+    floor = HOLD_FLOOR * threshold
+    kept = np.zeros_like(on)
+    age = np.zeros((n, tracks, pitches), np.int32)  # steps the note on each pitch has sounded so far
+    for s in range(steps):
+        p = prob[:, :, s]
+        held = (age > 0) & (age < hold_at) & (p > floor)
+        candidate = on[:, :, s] | held
+        if widest < pitches:
+            score = np.where(candidate, p + HELD_BONUS * held, -1.0)
+            best = np.argsort(-score, axis=-1, kind="stable")[..., :widest]
+            allowed = np.zeros_like(candidate)
+            np.put_along_axis(allowed, best, np.broadcast_to(rank_allowed, best.shape), axis=-1)
+            candidate &= allowed
+        kept[:, :, s] = candidate
+        age = np.where(candidate, age + 1, 0)
     return kept
