@@ -67,6 +67,26 @@ def test_autoencoder_learns_to_reconstruct(corpus):
     assert fresh.steps_done == 60 and fresh.learning_rate() == pytest.approx(pre.learning_rate())
 
 
+def test_length_buckets_see_every_line_once_per_epoch_in_batches_of_one_length():
+    from studio.domains.text.autoencoder import LengthBuckets
+
+    lengths = torch.tensor([3, 40, 7, 3, 40, 7, 12, 12, 25, 25, 3, 40, 7, 12, 25])
+    buckets = LengthBuckets(lengths, 3)
+    assert buckets.per_epoch == 5
+    epoch = [buckets.batch(i, seed=1) for i in range(5)]
+    assert sorted(torch.cat(epoch).tolist()) == list(range(15))
+    assert all(len(set(lengths[b].tolist())) == 1 for b in epoch)  # like with like
+    again = LengthBuckets(lengths, 3)  # a resumed run: same counter, same seed, same rows
+    assert all(torch.equal(again.batch(i, seed=1), epoch[i]) for i in (4, 2))
+    assert not all(torch.equal(buckets.batch(5 + i, seed=1), epoch[i]) for i in range(5))  # a new epoch, a new order
+    assert not all(torch.equal(buckets.batch(i, seed=2), epoch[i]) for i in range(5))
+    odd = LengthBuckets(torch.cat([lengths, torch.tensor([99])]), 3)  # one line over five whole batches
+    for e in range(3):
+        seen = torch.cat([odd.batch(e * 5 + i, seed=0) for i in range(5)]).tolist()
+        assert len(set(seen)) == 15
+    assert LengthBuckets(lengths[:2], 64).batch(0, 0).tolist() in ([0, 1], [1, 0])  # fewer lines than a batch
+
+
 def test_encoding_ignores_padding_length(corpus):
     """The same line padded to different widths gets the same code (the state is read at the line's end)."""
     ae = DOMAIN.pretrainer(tiny_preset(), corpus, torch.device("cpu")).autoencoder.eval()

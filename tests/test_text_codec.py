@@ -86,6 +86,39 @@ def test_metrics_of_decoded_codes(trained):
     assert DOMAIN.preview_items(corpus.data[near.index : near.index + 1].numpy(), corpus.meta) == ["stars fall down"]
 
 
+def test_the_lexicon_spells_only_words_of_the_corpus(trained):
+    from studio.domains.text.lexicon import Lexicon
+    from studio.domains.text.metrics import words
+
+    corpus, preset, _, _ = trained
+    lexicon = set(corpus.meta["lexicon"])
+    assert lexicon == {w for line in LINES for w in words(line)}
+    torch.manual_seed(3)
+    babbler = DOMAIN.pretrainer(preset, corpus, torch.device("cpu")).autoencoder  # untrained: spells anything
+    ctx = ModelContext(preset, corpus.meta, torch.device("cpu"), aux={"autoencoder": babbler}, options={})
+    codes = torch.randn(24, 16)
+    for options in ({"decoding": "greedy"}, {"decoding": "sample", "temperature": 2.0, "seed": 1},
+                    {"decoding": "beam", "beam": 3}):
+        lines = DOMAIN.decode_codes(codes, ctx, options)
+        assert sum(len(words(line)) for line in lines) > 0
+        assert all(set(words(line)) <= lexicon for line in lines), (options, lines)
+        free = DOMAIN.decode_codes(codes, ctx, {**options, "lexicon": False})
+        assert not all(set(words(line)) <= lexicon for line in free), options
+
+    vocab = ["<pad>", "<s>", "</s>", "<unk>", " ", ",", "'", "t", "h", "e", "s", "a", "T", "x"]
+    lex = Lexicon.build(["the", "sea", "sea's"], vocab)
+    allowed = lambda node: {vocab[i] for i in torch.nonzero(lex.allowed(torch.tensor([node]))[0]).flatten().tolist()}
+    node = lex.start(1, torch.device("cpu"))
+    assert allowed(0) == {"</s>", " ", ",", "'", "t", "T", "s"}  # a word starts, or a separator
+    for ch in "Th":
+        node = lex.advance(node, torch.tensor([vocab.index(ch)]))
+    assert allowed(int(node)) == {"e"}  # mid-word: nothing ends "th"
+    node = lex.advance(lex.advance(lex.start(1, torch.device("cpu")), torch.tensor([10])), torch.tensor([9]))
+    node = lex.advance(node, torch.tensor([11]))
+    assert allowed(int(node)) == {"</s>", " ", ",", "'"}  # "sea" ends, or goes on to "sea's"
+    assert Lexicon.build(["zzz"], vocab) is None  # nothing spellable
+
+
 def test_exports_text_and_json(tmp_path):
     info = {"seed": 7, "latent": np.arange(3, dtype=np.float32), "run": "runs/x", "step": 40, "metrics": {"bleu2": 0.5}}
     path = DOMAIN.save_artifact("the moon is bright", tmp_path / "one", info)

@@ -189,7 +189,9 @@ def test_rare_characters_become_unk(tmp_path):
 
 def test_language_guess_for_chinese_and_missing_folder(tmp_path):
     write(tmp_path / "zh" / "a.txt", "\n".join(ZH_S * 2 + ZH_T).encode())
-    assert import_text_folder(tmp_path / "zh", NO_HELDOUT).report.details["language"] == "Chinese"
+    chinese = import_text_folder(tmp_path / "zh", NO_HELDOUT)
+    assert chinese.report.details["language"] == "Chinese"
+    assert "lexicon" not in chinese.meta  # no spaces, no words to spell: decoding is left free
     missing = import_text_folder(tmp_path / "nowhere", NO_HELDOUT)
     assert missing.data.shape[0] == 0
     assert missing.report.skipped[0].reason == "folder not found"

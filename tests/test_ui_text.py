@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
+from studio.domains.text.metrics import words
 from studio.ui.text_controls import TextControls, health_text, line_problem
 from ui_helpers import WAIT_MS, close_window, only_media, open_with_controls
 
@@ -108,11 +109,15 @@ def test_decoding_choices_reach_the_renderer_and_change_the_line(qtbot, text_env
     decoding.temperature.setValue(3.0)
     decoding.seed.setValue(11)
     assert decoding.temperature.isVisible() and decoding.seed.isVisible() and not decoding.beam.isVisible()
-    qtbot.waitUntil(lambda: seen[-1] == {"decoding": "sample", "temperature": 3.0, "seed": 11, "beam": 3}
-                    and explorer.render_is_current(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: seen[-1] == {"decoding": "sample", "temperature": 3.0, "seed": 11, "beam": 3,
+                                         "lexicon": True} and explorer.render_is_current(), timeout=WAIT_MS)
     hot = explorer.current_artifact()
     assert hot != greedy  # at temperature 3 the characters are drawn far from the most likely ones
     assert explorer.current_info()["options"]["temperature"] == 3.0
+    assert set(words(hot)) <= set(tab.model.meta["lexicon"])  # even wild sampling spells the corpus's words
+    decoding.lexicon.setChecked(False)
+    qtbot.waitUntil(lambda: seen[-1]["lexicon"] is False and explorer.render_is_current(), timeout=WAIT_MS)
+    assert explorer.current_artifact() != hot
     decoding.seed.stepUp()  # the next seed draws again
     qtbot.waitUntil(lambda: seen[-1]["seed"] == 12, timeout=WAIT_MS)
     close_window(window)

@@ -152,6 +152,10 @@ class Pretrainer(Protocol):
     def step(self, real: "torch.Tensor") -> dict[str, float]:
         """One optimisation step on a real batch; returns figures to plot."""
 
+    def batch_index(self, counter: int, seed: int) -> "torch.Tensor":
+        """Rows of the corpus for the ``counter``-th batch of the whole run (all processes counted), a
+        function of ``(counter, seed)`` alone so a resumed run continues the same order."""
+
     def encode(self, real: "torch.Tensor") -> "torch.Tensor":
         """Maps a real batch to the GAN's data space (no gradients)."""
 

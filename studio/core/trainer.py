@@ -90,6 +90,14 @@ class GANTrainer:
         rows = self.data[index.to(self.data.device)]
         return self.domain.real_batch(rows.to(self.device, non_blocking=True), self.corpus.meta, train=True)
 
+    def _pretrain_rows(self) -> torch.Tensor:
+        """The pretrainer's own choice of rows; each process takes its own batch of the same sequence."""
+        assert self.pretrainer is not None
+        rank, world = (self.dist.rank, self.dist.world_size) if self.dist else (0, 1)
+        index = self.pretrainer.batch_index(self.pre_step * world + rank, self.seed)
+        rows = self.data[index.to(self.data.device)]
+        return self.domain.real_batch(rows.to(self.device, non_blocking=True), self.corpus.meta, train=True)
+
     def _real(self, batch_size: int) -> torch.Tensor:
         if self.gan_data is None:
             real = self._real_rows(batch_size)
@@ -117,7 +125,7 @@ class GANTrainer:
         """One step of whichever phase is current; returns the figures to log."""
         if self.in_pretraining:
             assert self.pretrainer is not None
-            figures = self.pretrainer.step(self._real_rows(self.preset.batch_size))
+            figures = self.pretrainer.step(self._pretrain_rows())
             self.pre_step += 1
             if not self.in_pretraining:
                 if self.dist is not None:

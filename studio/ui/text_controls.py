@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from studio.domains.text.vocab import SPECIALS
@@ -31,7 +31,7 @@ DECODINGS = [
     ("sample", "Sample", "Draw each character at the temperature: lower is safer, higher is wilder"),
     ("beam", "Beam", "Beam search: keep the best few lines at every step and pick the most likely whole line"),
 ]
-DEFAULT_OPTIONS: dict[str, Any] = {"decoding": "greedy", "temperature": 0.8, "seed": 0, "beam": 4}
+DEFAULT_OPTIONS: dict[str, Any] = {"decoding": "greedy", "temperature": 0.8, "seed": 0, "beam": 4, "lexicon": True}
 MAX_SAMPLING_SEED = 99_999  # five digits keep the decoding row narrow enough for a 1280-px window
 CORNER_UV = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
 FAR_MATCH = 0.5  # below this cosine the generator's nearest output is another line altogether
@@ -237,27 +237,37 @@ class DecodingControls(QWidget):
         self.beam.setToolTip("Beam width: how many lines are kept at each step (1 is greedy; wider is slower)")
         self.beam.setFixedWidth(_spin_width(self.beam, "00"))
 
+        self.lexicon = QCheckBox("Corpus words only")
+        self.lexicon.setChecked(DEFAULT_OPTIONS["lexicon"])
+        self.lexicon.setToolTip("Spell only words that occur in the training folder (languages written with "
+                                "spaces); off, the decoder may invent words")
+
         self._sample_knobs = [_small_label("Temperature", self.temperature.toolTip()), self.temperature,
                               _small_label("Seed", self.seed.toolTip()), self.seed]
         self._beam_knobs = [_small_label("Width", self.beam.toolTip()), self.beam]
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(4)
+        layout = QHBoxLayout()
         layout.setSpacing(6)
         layout.addWidget(_small_label("Decoding", self.method.toolTip()))
         layout.addWidget(self.method)
         for widget in (*self._sample_knobs, *self._beam_knobs):
             layout.addWidget(widget)
         layout.addStretch(1)
+        rows.addLayout(layout)
+        rows.addWidget(self.lexicon)
 
         self.method.currentIndexChanged.connect(self._changed)
         self.temperature.valueChanged.connect(self._changed)
         self.seed.valueChanged.connect(self._changed)
         self.beam.valueChanged.connect(self._changed)
+        self.lexicon.toggled.connect(self._changed)
         self._show_knobs()
 
     def options(self) -> dict[str, Any]:
         return {"decoding": self.method.currentData(), "temperature": round(self.temperature.value(), 4),
-                "seed": self.seed.value(), "beam": self.beam.value()}
+                "seed": self.seed.value(), "beam": self.beam.value(), "lexicon": self.lexicon.isChecked()}
 
     def set_decoding(self, key: str) -> None:
         index = self.method.findData(key)

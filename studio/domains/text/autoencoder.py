@@ -21,10 +21,12 @@ from studio.domains.text.vocab import PAD, UNK
 
 NET_DEFAULTS: dict[str, Any] = {
     "ae_steps": 2000,
+    "ae_batch": None,  # lines per autoencoder step; the preset's batch size when None
     "ae_lr": 2e-3,
     "ae_lr_floor": 0.1,  # the learning rate decays (cosine) to this share of ae_lr
     "emb_dim": 64,
     "hidden": 256,
+    "enc_hidden": None,  # the encoder's GRU width; the decoder's (hidden) when None
     "code_dim": 64,
     "layers": 1,
     "code_noise": 0.1,  # std per code dimension while training; smooths the code space for the GAN
@@ -41,12 +43,14 @@ def net_options(preset: Preset) -> dict[str, Any]:
 class TextAutoencoder(nn.Module):
     """GRU encoder -> code on the unit sphere -> GRU decoder fed the code at every step."""
 
-    def __init__(self, vocab_size: int, emb_dim: int, hidden: int, code_dim: int, layers: int = 1) -> None:
+    def __init__(self, vocab_size: int, emb_dim: int, hidden: int, code_dim: int, layers: int = 1,
+                 enc_hidden: int | None = None) -> None:
         super().__init__()
         self.vocab_size, self.hidden, self.code_dim, self.layers = vocab_size, hidden, code_dim, layers
+        enc_hidden = enc_hidden or hidden
         self.embed = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
-        self.encoder = nn.GRU(emb_dim, hidden, layers, batch_first=True)
-        self.to_code = nn.Linear(hidden, code_dim)
+        self.encoder = nn.GRU(emb_dim, enc_hidden, layers, batch_first=True)
+        self.to_code = nn.Linear(enc_hidden, code_dim)
         self.from_code = nn.Linear(code_dim, hidden * layers)
         self.decoder = nn.GRU(emb_dim + code_dim, hidden, layers, batch_first=True)
         self.out = nn.Linear(hidden, vocab_size)
@@ -92,7 +96,8 @@ class TextAutoencoder(nn.Module):
 def build_autoencoder(preset: Preset, meta: dict[str, Any]) -> TextAutoencoder:
     net = net_options(preset)
     return TextAutoencoder(
-        len(meta["vocab"]), int(net["emb_dim"]), int(net["hidden"]), int(net["code_dim"]), int(net["layers"])
+        len(meta["vocab"]), int(net["emb_dim"]), int(net["hidden"]), int(net["code_dim"]), int(net["layers"]),
+        int(net["enc_hidden"]) if net["enc_hidden"] else None,
     )
 
 
@@ -117,6 +122,38 @@ def reconstruction_loss(
     return loss, acc
 
 
+class LengthBuckets:
+    """Batches of lines of about one length, every line once per epoch.
+
+    A GRU steps through the longest line of its batch, so a random batch of
+    clauses averaging 35 characters pays for 60; sorted into buckets, an
+    autoencoder step over the King James Bible took 0.26 s instead of 0.46
+    (64 lines, one thread).  Each epoch sorts the lines by length with ties
+    broken at random and cuts them into consecutive batches, taken in a
+    random order: every line is seen once per epoch, whatever its length
+    (but for the few left over from whole batches, drawn anew each epoch).
+    The order is a function of (epoch, seed), so a resumed run goes on with it.
+    """
+
+    def __init__(self, lengths: torch.Tensor, batch_size: int) -> None:
+        self.lengths = lengths.float().cpu()
+        self.batch_size = max(1, min(int(batch_size), len(self.lengths)))
+        self.per_epoch = max(1, len(self.lengths) // self.batch_size)
+        self._epoch: tuple[int, int] | None = None
+        self._batches: list[torch.Tensor] = []
+
+    def batch(self, counter: int, seed: int) -> torch.Tensor:
+        epoch, position = divmod(int(counter), self.per_epoch)
+        if self._epoch != (epoch, seed):
+            gen = torch.Generator().manual_seed(int(seed) * 1_000_003 + epoch)
+            kept = torch.randperm(len(self.lengths), generator=gen)[: self.per_epoch * self.batch_size]
+            order = kept[torch.argsort(self.lengths[kept] + torch.rand(len(kept), generator=gen))]
+            batches = list(order.view(self.per_epoch, self.batch_size))
+            self._batches = [batches[i] for i in torch.randperm(self.per_epoch, generator=gen).tolist()]
+            self._epoch = (epoch, seed)
+        return self._batches[position]
+
+
 class AutoencoderPretrainer:
     """Trains the autoencoder for ``total_steps`` steps before the GAN (studio.core.domain.Pretrainer).
 
@@ -125,12 +162,13 @@ class AutoencoderPretrainer:
     from the optimiser state on resume, so a resumed run continues the curve.
     """
 
-    def __init__(self, preset: Preset, meta: dict[str, Any], device: torch.device | str) -> None:
+    def __init__(self, preset: Preset, meta: dict[str, Any], device: torch.device | str, rows: torch.Tensor) -> None:
         self.net = net_options(preset)
         self.device = torch.device(device)
         self.autoencoder = build_autoencoder(preset, meta).to(self.device)
         self.modules: dict[str, nn.Module] = {"autoencoder": self.autoencoder}
         self.total_steps = int(self.net["ae_steps"])
+        self.buckets = LengthBuckets((rows != PAD).sum(dim=1), int(self.net["ae_batch"] or preset.batch_size))
         self.optimizer = torch.optim.Adam(self.autoencoder.parameters(), lr=float(self.net["ae_lr"]))
         self.steps_done = 0
 
@@ -138,6 +176,9 @@ class AutoencoderPretrainer:
         base, floor = float(self.net["ae_lr"]), float(self.net["ae_lr_floor"])
         t = min(1.0, self.steps_done / max(1, self.total_steps))
         return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+
+    def batch_index(self, counter: int, seed: int) -> torch.Tensor:
+        return self.buckets.batch(counter, seed)
 
     def step(self, real: torch.Tensor) -> dict[str, float]:
         self.autoencoder.train()

@@ -3,7 +3,8 @@
 Options (``ModelContext.options`` or the ``options`` argument):
 ``decoding`` in {"greedy", "sample", "beam"}, ``temperature`` (sampling),
 ``beam`` (width), ``seed`` (sampling), ``max_len`` (characters; the corpus's
-by default).  PAD, BOS and UNK are never emitted, so outputs are always
+by default), ``lexicon`` (True by default: spell only the corpus's words where
+the run's metadata has them, lexicon.py).  PAD, BOS and UNK are never emitted, so outputs are always
 printable text.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch.nn.functional as F
 
 from studio.core.files import write_text_atomically
 from studio.domains.text.autoencoder import TextAutoencoder
+from studio.domains.text.lexicon import Lexicon, lexicon_for
 from studio.domains.text.vocab import BOS, EOS, PAD, UNK, Vocab
 
 DECODINGS = ("greedy", "sample", "beam")
@@ -37,13 +39,23 @@ def _as_codes(codes: Any, device: torch.device) -> torch.Tensor:
     return F.normalize(codes.reshape(-1, codes.shape[-1]), dim=1)
 
 
-@torch.no_grad()
-def greedy(ae: TextAutoencoder, codes: torch.Tensor, max_len: int) -> list[list[int]]:
-    return _run(ae, codes, max_len, lambda logits: logits.argmax(dim=1))
+def _allowed_logits(logits: torch.Tensor, banned: torch.Tensor, lexicon: Lexicon | None,
+                    nodes: torch.Tensor | None) -> torch.Tensor:
+    """Logits with PAD/BOS/UNK and, with a lexicon, every character that would misspell a word at -inf."""
+    logits = logits.masked_fill(banned, float("-inf"))
+    if lexicon is None or nodes is None:
+        return logits
+    return logits.masked_fill(~lexicon.allowed(nodes), float("-inf"))
 
 
 @torch.no_grad()
-def sample(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, temperature: float, seed: int) -> list[list[int]]:
+def greedy(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, lexicon: Lexicon | None = None) -> list[list[int]]:
+    return _run(ae, codes, max_len, lambda logits: logits.argmax(dim=1), lexicon)
+
+
+@torch.no_grad()
+def sample(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, temperature: float, seed: int,
+           lexicon: Lexicon | None = None) -> list[list[int]]:
     gen = torch.Generator(device=codes.device).manual_seed(int(seed))
     temperature = max(1e-3, float(temperature))
 
@@ -51,21 +63,25 @@ def sample(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, temperature: 
         probs = torch.softmax(logits / temperature, dim=1)
         return torch.multinomial(probs, 1, generator=gen).squeeze(1)
 
-    return _run(ae, codes, max_len, pick)
+    return _run(ae, codes, max_len, pick, lexicon)
 
 
-def _run(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, pick: Any) -> list[list[int]]:
+def _run(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, pick: Any,
+         lexicon: Lexicon | None) -> list[list[int]]:
     """Step the decoder for every code at once until each has written EOS or ``max_len`` characters."""
     n = codes.shape[0]
     banned = _banned_mask(ae.vocab_size, codes.device)
+    nodes = lexicon.start(n, codes.device) if lexicon is not None else None
     state = ae.initial_state(codes)
     token = torch.full((n,), BOS, dtype=torch.long, device=codes.device)
     done = torch.zeros(n, dtype=torch.bool, device=codes.device)
     out = []
     for t in range(max_len + 1):
         logits, state = ae.step(token, state, codes)
-        token = pick(logits.masked_fill(banned, float("-inf")))
+        token = pick(_allowed_logits(logits, banned, lexicon, nodes))
         token = torch.where(done | (t == max_len), torch.full_like(token, EOS), token)
+        if lexicon is not None and nodes is not None:
+            nodes = lexicon.advance(nodes, token)
         out.append(token)
         done |= token == EOS
         if bool(done.all()):
@@ -74,11 +90,13 @@ def _run(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, pick: Any) -> l
 
 
 @torch.no_grad()
-def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: int) -> list[list[int]]:
+def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: int,
+                lexicon: Lexicon | None = None) -> list[list[int]]:
     """The most likely line per code among ``width`` hypotheses (length-normalised when finished)."""
     n, k, device = codes.shape[0], max(1, int(width)), codes.device
     vocab = ae.vocab_size
     banned = _banned_mask(vocab, device)
+    nodes = lexicon.start(n * k, device) if lexicon is not None else None
     flat_codes = codes.repeat_interleave(k, dim=0)
     state = ae.initial_state(flat_codes)
     token = torch.full((n * k,), BOS, dtype=torch.long, device=device)
@@ -91,7 +109,7 @@ def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: i
     finished[EOS] = 0.0  # a finished line only "continues" with EOS, at no cost
     for t in range(max_len + 1):
         logits, state = ae.step(token, state, flat_codes)
-        logp = torch.log_softmax(logits.masked_fill(banned, float("-inf")), dim=1).view(n, k, vocab)
+        logp = torch.log_softmax(_allowed_logits(logits, banned, lexicon, nodes), dim=1).view(n, k, vocab)
         if t == max_len:  # out of room: every line ends here
             logp = torch.where(torch.arange(vocab, device=device) == EOS, logp, torch.full_like(logp, float("-inf")))
         logp = torch.where(done.unsqueeze(2), finished, logp)
@@ -106,6 +124,8 @@ def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: i
         rows = (torch.arange(n, device=device).unsqueeze(1) * k + beam).view(-1)
         state = state[:, rows]
         token = token2d.view(-1)
+        if lexicon is not None and nodes is not None:
+            nodes = lexicon.advance(nodes[rows], token)
         if bool(done.all()):
             break
     ranked = scores / lengths.clamp(min=1).pow(LENGTH_ALPHA)
@@ -126,19 +146,22 @@ def decode_codes(
     if codes.shape[0] == 0:
         return []
     max_len = int(options.get("max_len", meta["max_len"]))
+    lexicon = lexicon_for(meta) if options.get("lexicon", True) else None
     was_training = ae.training
     ae.eval()
     try:
         if method == "greedy":
-            ids = greedy(ae, codes, max_len)
+            ids = greedy(ae, codes, max_len, lexicon)
         elif method == "sample":
-            ids = sample(ae, codes, max_len, float(options.get("temperature", 1.0)), int(options.get("seed", 0)))
+            temperature, seed = float(options.get("temperature", 1.0)), int(options.get("seed", 0))
+            ids = sample(ae, codes, max_len, temperature, seed, lexicon)
         else:
-            ids = beam_search(ae, codes, max_len, int(options.get("beam", 4)))
+            ids = beam_search(ae, codes, max_len, int(options.get("beam", 4)), lexicon)
     finally:
         ae.train(was_training)
     vocab = Vocab.from_meta(meta)
-    return [vocab.decode(row) for row in ids]
+    texts = [vocab.decode(row) for row in ids]
+    return [lexicon.finish(t) for t in texts] if lexicon is not None else texts
 
 
 @torch.no_grad()

@@ -21,7 +21,7 @@ from studio.core.domain import CancelFn, Corpus, ImportCancelled, ImportReport, 
 from studio.domains.text.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocab
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".lrc")
-FORMAT_VERSION = 1  # bump when the import changes, so cached corpora are rebuilt
+FORMAT_VERSION = 2  # bump when the import changes, so cached corpora are rebuilt
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "unit": "line",  # line | stanza | window
@@ -545,8 +545,21 @@ def _collect(
     return got
 
 
+def _spaced(char_counts: Counter) -> bool:
+    """Whether most letters belong to scripts written with spaces between words (they have a lexicon)."""
+    from studio.domains.text.metrics import is_unspaced
+
+    letters = unspaced = 0
+    for ch, n in char_counts.items():
+        if ch.isalpha():
+            letters += n
+            unspaced += n if is_unspaced(ch) else 0
+    return letters > 0 and unspaced < letters / 2
+
+
 def _build(got: _Collected, opts: dict[str, Any], report: ImportReport, fingerprint: str) -> Corpus:
     """Vocabulary, held-out split, tensor, meta and the report's figures from the collected items."""
+    from studio.domains.text.lexicon import lexicon_words
     from studio.domains.text.metrics import corpus_reference
 
     items = list(got.items)
@@ -571,6 +584,8 @@ def _build(got: _Collected, opts: dict[str, Any], report: ImportReport, fingerpr
         "language": language,
         "heldout": heldout,
     }
+    if _spaced(char_counts):
+        meta["lexicon"] = lexicon_words(train)  # decoding spells only these words (lexicon.py)
     report.items = len(train)
     report.details = {
         "files": len(report.imported),

@@ -88,7 +88,7 @@ class TextDomain:
     def pretrainer(self, preset: Preset, corpus: Corpus, device: "torch.device") -> "AutoencoderPretrainer":
         from studio.domains.text.autoencoder import AutoencoderPretrainer
 
-        return AutoencoderPretrainer(preset, corpus.meta, device)
+        return AutoencoderPretrainer(preset, corpus.meta, device, corpus.data)
 
     def aux_modules(self, preset: Preset, meta: dict[str, Any]) -> dict[str, "nn.Module"]:
         """A fresh autoencoder named as in the pretrainer's modules, filled from a checkpoint when a model loads."""

@@ -38,6 +38,11 @@ _WORD_RE = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 Ngram = tuple[str, ...]
 
 
+def is_unspaced(ch: str) -> bool:
+    """A character of a script written without spaces (one token per character)."""
+    return _UNSPACED_RE.match(ch) is not None
+
+
 def tokenize(line: str) -> list[str]:
     """Words and punctuation marks; each Chinese/Japanese/Thai character is a token of its own."""
     return _TOKEN_RE.findall(_UNSPACED_RE.sub(r" \g<0> ", line))

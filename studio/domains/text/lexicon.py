@@ -1,0 +1,128 @@
+"""Decoding that spells only words of the corpus: a trie of its words walked alongside the decoder.
+
+A character decoder trained for minutes on a CPU knows a language's common
+words but misspells the rest ("the countress", "prophesed"); sampling for
+variety makes it worse.  A writer asking for lines in the style of their
+folder wants its words.  With the corpus's words in a trie, each decoding
+step may only continue the current word along the trie, or end it (a
+space, punctuation or the line's end) where the trie says a word ends; the
+decoder still chooses among the allowed characters.  Words are letters with
+inner apostrophes, compared case-insensitively, as in metrics.words, so
+every generated word counts as a word of the corpus.  Languages written
+without spaces have no words to spell this way and get no lexicon.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+
+from studio.domains.text.vocab import EOS
+
+MAX_WORDS = 50_000  # the most frequent; a lexicon is kept in the run's metadata
+MAX_TABLE_CELLS = 30_000_000  # trie nodes x characters (int32): at most 120 MB
+APOSTROPHES = "'\u2019"
+
+
+def lexicon_words(lines: Iterable[str], limit: int = MAX_WORDS) -> list[str]:
+    """The corpus's words (lower case), most frequent first: what meta["lexicon"] holds."""
+    from studio.domains.text.metrics import words
+
+    counts = Counter(w for line in lines for w in words(line))
+    return [w for w, _ in counts.most_common(limit)]
+
+
+def _is_letter(ch: str) -> bool:
+    """A character of a word as metrics.words reads them (ideographs are words of their own there)."""
+    from studio.domains.text.metrics import is_unspaced
+
+    return len(ch) == 1 and ch.isalpha() and not is_unspaced(ch)
+
+
+class Lexicon:
+    """A dense trie over the decoder's characters: ``table[node, char]`` is the next node, or -1 where the
+    character would make a word the corpus does not have.  Node 0 is "between words"."""
+
+    def __init__(self, table: np.ndarray, words: Iterable[str]) -> None:
+        self.table = torch.from_numpy(table)
+        self.words = frozenset(words)
+
+    def finish(self, text: str) -> str:
+        """A line cut at the length limit in the middle of a word loses that word's beginning."""
+        from studio.domains.text.metrics import words
+
+        found = words(text)
+        if not found or found[-1] in self.words or not _is_letter(text[-1:]):
+            return text
+        end = len(text)
+        while end and (_is_letter(text[end - 1]) or text[end - 1] in APOSTROPHES):
+            end -= 1
+        return text[:end].rstrip()
+
+    @classmethod
+    def build(cls, words: Sequence[str], vocab: Sequence[str]) -> "Lexicon | None":
+        """None when the words cannot be spelt with ``vocab`` or the table would be too big."""
+        index = {ch: i for i, ch in enumerate(vocab)}
+        lower = {ch: ch.lower() for ch in vocab}
+        children: list[dict[str, int]] = [{}]
+        ends = [True]  # node 0: between words, where a separator may follow
+        for word in words:
+            if not word or any(ch not in index and ch.upper() not in index for ch in word):
+                continue
+            node = 0
+            for ch in word:
+                nxt = children[node].get(ch)
+                if nxt is None:
+                    nxt = len(children)
+                    children[node][ch] = nxt
+                    children.append({})
+                    ends.append(False)
+                node = nxt
+            ends[node] = True
+        if len(children) == 1 or len(children) * len(vocab) > MAX_TABLE_CELLS:
+            return None
+        table = np.full((len(children), len(vocab)), -1, dtype=np.int32)
+        letters = [i for i, ch in enumerate(vocab) if _is_letter(ch)]
+        separators = [i for i, ch in enumerate(vocab) if len(ch) == 1 and not _is_letter(ch)]
+        for node, kids in enumerate(children):
+            if ends[node]:
+                table[node, separators] = 0  # a word may end here (apostrophes as quotes included)
+                table[node, EOS] = 0
+            for i in letters:
+                nxt = kids.get(lower[vocab[i]])
+                if nxt is not None:
+                    table[node, i] = nxt
+            if node:
+                for mark in APOSTROPHES:
+                    if mark in index and mark in kids:
+                        table[node, index[mark]] = kids[mark]
+        return cls(table, words)
+
+    def start(self, n: int, device: torch.device) -> torch.Tensor:
+        self.table = self.table.to(device)
+        return torch.zeros(n, dtype=torch.long, device=device)
+
+    def allowed(self, nodes: torch.Tensor) -> torch.Tensor:
+        """(N, vocab) bool: characters that keep each line's words in the corpus."""
+        return self.table[nodes] >= 0
+
+    def advance(self, nodes: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        return self.table[nodes, tokens].long().clamp(min=0)
+
+
+_BUILT: dict[int, tuple[list[str], Lexicon | None]] = {}
+
+
+def lexicon_for(meta: dict) -> Lexicon | None:
+    """The run's lexicon (built once per metadata's word list), or None where it has none."""
+    words = meta.get("lexicon")
+    if not words:
+        return None
+    key = id(words)
+    if key not in _BUILT or _BUILT[key][0] is not words:
+        if len(_BUILT) > 8:
+            _BUILT.clear()
+        _BUILT[key] = (words, Lexicon.build(words, meta["vocab"]))  # the list kept alive keeps its id unique
+    return _BUILT[key][1]
