@@ -115,6 +115,7 @@ def test_decoding_choices_reach_the_renderer_and_change_the_line(qtbot, text_env
     assert hot != greedy  # at temperature 3 the characters are drawn far from the most likely ones
     assert explorer.current_info()["options"]["temperature"] == 3.0
     assert set(words(hot)) <= set(tab.model.meta["lexicon"])  # even wild sampling spells the corpus's words
+    assert decoding.lexicon.isEnabled()
     decoding.lexicon.setChecked(False)
     qtbot.waitUntil(lambda: seen[-1]["lexicon"] is False and explorer.render_is_current(), timeout=WAIT_MS)
     assert explorer.current_artifact() != hot

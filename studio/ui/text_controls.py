@@ -31,6 +31,8 @@ DECODINGS = [
     ("sample", "Sample", "Draw each character at the temperature: lower is safer, higher is wilder"),
     ("beam", "Beam", "Beam search: keep the best few lines at every step and pick the most likely whole line"),
 ]
+LEXICON_TIP = ("Spell only words that occur in the training folder (languages written with spaces); "
+               "off, the decoder may invent words")
 DEFAULT_OPTIONS: dict[str, Any] = {"decoding": "greedy", "temperature": 0.8, "seed": 0, "beam": 4, "lexicon": True}
 MAX_SAMPLING_SEED = 99_999  # five digits keep the decoding row narrow enough for a 1280-px window
 CORNER_UV = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
@@ -239,8 +241,7 @@ class DecodingControls(QWidget):
 
         self.lexicon = QCheckBox("Corpus words only")
         self.lexicon.setChecked(DEFAULT_OPTIONS["lexicon"])
-        self.lexicon.setToolTip("Spell only words that occur in the training folder (languages written with "
-                                "spaces); off, the decoder may invent words")
+        self.lexicon.setToolTip(LEXICON_TIP)
 
         self._sample_knobs = [_small_label("Temperature", self.temperature.toolTip()), self.temperature,
                               _small_label("Seed", self.seed.toolTip()), self.seed]
@@ -377,7 +378,7 @@ class TextControls(QWidget):
         self.place_button.clicked.connect(self.place)
         self.line_edit.returnPressed.connect(self.place)
         self.json_button.clicked.connect(self.export_json)
-        tab.explorer.previewChanged.connect(lambda artifact: self.json_button.setEnabled(artifact is not None))
+        tab.explorer.previewChanged.connect(self._on_preview)
         tab.referencesChanged.connect(self.use_reference)
         tab.training.metrics.connect(self.show_metrics)
         tab.training.runStarted.connect(self._on_run_started)
@@ -386,6 +387,14 @@ class TextControls(QWidget):
         self.health.recovered.connect(
             lambda step: tab.statusMessage.emit(f"Samples recovered at step {step:,}: no alarm now", 8000))
         tab.explorer.set_options(self.decoding.options())
+
+    def _on_preview(self, artifact: Any) -> None:
+        self.json_button.setEnabled(artifact is not None)
+        model = self.tab.model
+        spelled = model is None or bool(model.meta.get("lexicon"))
+        self.decoding.lexicon.setEnabled(spelled)
+        self.decoding.lexicon.setToolTip(LEXICON_TIP if spelled else
+                                         "This model's language is written without spaces: no words to keep to")
 
     # ----------------------------------------------------------------- messages
     def show_message(self, text: str, kind: str = "info") -> None:
