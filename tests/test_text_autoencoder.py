@@ -87,6 +87,22 @@ def test_length_buckets_see_every_line_once_per_epoch_in_batches_of_one_length()
     assert LengthBuckets(lengths[:2], 64).batch(0, 0).tolist() in ([0, 1], [1, 0])  # fewer lines than a batch
 
 
+def test_processes_of_a_distributed_run_take_their_own_batches_of_one_sequence(corpus):
+    from studio.core.distributed import DistContext
+    from studio.core.trainer import GANTrainer
+
+    preset = tiny_preset(ae_batch=5)
+    cpu = torch.device("cpu")
+    ranks = [GANTrainer(DOMAIN, preset, corpus, cpu, seed=3, dist=DistContext(r, 2, r)) for r in (0, 1)]
+    alone = GANTrainer(DOMAIN, preset, corpus, cpu, seed=3)
+    rows = lambda counter: DOMAIN.real_batch(corpus.data[alone.pretrainer.batch_index(counter, 3)], corpus.meta, True)
+    for step in range(3):
+        for rank, trainer in enumerate(ranks):
+            trainer.pre_step = step
+            assert torch.equal(trainer._pretrain_rows(), rows(2 * step + rank))  # the single run's sequence, dealt out
+    assert not torch.equal(rows(0), rows(1))
+
+
 def test_encoding_ignores_padding_length(corpus):
     """The same line padded to different widths gets the same code (the state is read at the line's end)."""
     ae = DOMAIN.pretrainer(tiny_preset(), corpus, torch.device("cpu")).autoencoder.eval()
