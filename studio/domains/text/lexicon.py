@@ -112,17 +112,23 @@ class Lexicon:
         return self.table[nodes, tokens].long().clamp(min=0)
 
 
-_BUILT: dict[int, tuple[list[str], Lexicon | None]] = {}
+_BUILT: dict[tuple, Lexicon | None] = {}  # by content: a live model re-reads run.json, a new list each time
+_SEEN: dict[int, tuple[list[str], Lexicon | None]] = {}  # by identity: the explorer decodes many times a second
 
 
 def lexicon_for(meta: dict) -> Lexicon | None:
-    """The run's lexicon (built once per metadata's word list), or None where it has none."""
+    """The run's lexicon (a trie built once per word list and vocabulary), or None where it has none."""
     words = meta.get("lexicon")
     if not words:
         return None
-    key = id(words)
-    if key not in _BUILT or _BUILT[key][0] is not words:
-        if len(_BUILT) > 8:
-            _BUILT.clear()
-        _BUILT[key] = (words, Lexicon.build(words, meta["vocab"]))  # the list kept alive keeps its id unique
-    return _BUILT[key][1]
+    seen = _SEEN.get(id(words))
+    if seen is None or seen[0] is not words:
+        key = (tuple(words), tuple(meta["vocab"]))
+        if key not in _BUILT:
+            if len(_BUILT) > 4:
+                _BUILT.clear()
+            _BUILT[key] = Lexicon.build(words, meta["vocab"])
+        if len(_SEEN) > 64:
+            _SEEN.clear()
+        seen = _SEEN[id(words)] = (words, _BUILT[key])  # the list kept alive keeps its id unique
+    return seen[1]
