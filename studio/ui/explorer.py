@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QBoxLayout, QHBoxLayout, QLabel, QLayout, QPushBu
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from studio.core.latent import bilinear, seed_to_z, truncate, walk
+from studio.ui.rows import slider_row
 from studio.ui.views import ArtifactView
 from studio.workers.render_thread import Renderer, RenderThread
 
@@ -488,13 +489,7 @@ class Explorer(QWidget):
         self._top.addWidget(self._pad_panel, 1)
         self._top.addWidget(self._preview_column, 1)
 
-        knobs = QHBoxLayout()
-        knobs.setSpacing(8)
-        psi_title = QLabel("Truncation")
-        psi_title.setToolTip(self._psi_slider.toolTip())
-        knobs.addWidget(psi_title)
-        knobs.addWidget(self._psi_slider, 1)
-        knobs.addWidget(self._psi_label)
+        knobs = slider_row("Truncation", self._psi_slider, self._psi_label)
         exports = QHBoxLayout()
         exports.setSpacing(8)
         exports.addWidget(self._frames)

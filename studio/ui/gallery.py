@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel
                                QMenu, QPushButton, QSlider, QStackedWidget, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem, QVBoxLayout, QWidget)
 
+from studio.ui.rows import slider_row
 from studio.ui.views import ArtifactView
 
 MAX_SNAPSHOTS = 200
@@ -233,14 +234,9 @@ class Gallery(QWidget):
         self._header.addWidget(size_icon)
         self._header.addWidget(self._size_slider)
         self._history_row = QWidget()  # the rows about samples hide while there are none
-        top = QHBoxLayout(self._history_row)
+        top = slider_row("History", self._slider, self._step_label)
         top.setContentsMargins(0, 0, 0, 0)
-        top.setSpacing(8)
-        history = QLabel("History")
-        history.setToolTip(self._slider.toolTip())
-        top.addWidget(history)
-        top.addWidget(self._slider, 1)
-        top.addWidget(self._step_label)
+        self._history_row.setLayout(top)
         self._actions_row = QWidget()
         bottom = QHBoxLayout(self._actions_row)
         bottom.setContentsMargins(0, 0, 0, 0)

@@ -30,6 +30,7 @@ from studio.domains.music.codec import GM_PROGRAM_NAMES, program_name
 from studio.domains.music.domain import DEFAULT_THRESHOLD
 from studio.domains.music.roll import DRUMS, ROLE_COLOURS, Clip, gm_family
 from studio.ui.audio_player import AudioPlayer, load_backend
+from studio.ui.rows import slider_row
 from studio.workers.background import LatestOnly, run_in_background
 
 if TYPE_CHECKING:
@@ -73,15 +74,8 @@ class DecodeBar(QWidget):
         for button in (self.play_button, self.stop_button, self.wav_button):
             button.setEnabled(False)
 
-        notes = QHBoxLayout()
-        notes.setSpacing(8)
-        title = QLabel("Threshold")
-        title.setToolTip(self.threshold_slider.toolTip())
-        notes.addWidget(title)
-        notes.addWidget(self.threshold_slider, 1)
-        notes.addWidget(self.threshold_label)
-        notes.addWidget(self.sample_check)
-        notes.addWidget(self.reroll_button)
+        notes = slider_row("Threshold", self.threshold_slider, self.threshold_label, self.sample_check,
+                           self.reroll_button)
         sound = QHBoxLayout()
         sound.setSpacing(8)
         sound.addWidget(self.play_button)
