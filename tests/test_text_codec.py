@@ -43,7 +43,8 @@ def trained(tmp_path_factory):
 def test_greedy_and_beam_reconstruct_memorised_lines(trained):
     corpus, _, pre, ctx = trained
     codes = pre.encode(corpus.data)
-    assert DOMAIN.decode(codes, ctx) == corpus_lines(corpus)
+    assert DOMAIN.decode(codes, ctx) == corpus_lines(corpus)  # the default: sampling, with the corpus's phrasing
+    assert DOMAIN.decode_codes(codes, ctx, {"decoding": "greedy", "phrasing": 0}) == corpus_lines(corpus)
     beam = DOMAIN.decode_codes(codes, ctx, {"decoding": "beam", "beam": 3})
     assert beam == corpus_lines(corpus)
     one = DOMAIN.decode_codes(codes, ctx, {"decoding": "beam", "beam": 1})
@@ -69,7 +70,7 @@ def test_typed_lines_round_trip_and_blends(trained):
     _, _, _, ctx = trained
     code = DOMAIN.encode_text("stars fall down", ctx)
     assert code.shape == (16,) and code.dtype == np.float32
-    assert DOMAIN.decode_codes(code[None], ctx) == ["stars fall down"]
+    assert DOMAIN.decode_codes(code[None], ctx, {"decoding": "greedy"}) == ["stars fall down"]
     other = DOMAIN.encode_text("the moon is bright", ctx)
     blend = 0.5 * code + 0.5 * other  # shorter than unit length; decode puts it back on the sphere
     assert len(DOMAIN.decode_codes(blend[None], ctx)) == 1
@@ -107,16 +108,57 @@ def test_the_lexicon_spells_only_words_of_the_corpus(trained):
 
     vocab = ["<pad>", "<s>", "</s>", "<unk>", " ", ",", "'", "t", "h", "e", "s", "a", "T", "x"]
     lex = Lexicon.build(["the", "sea", "sea's"], vocab)
-    allowed = lambda node: {vocab[i] for i in torch.nonzero(lex.allowed(torch.tensor([node]))[0]).flatten().tolist()}
-    node = lex.start(1, torch.device("cpu"))
-    assert allowed(0) == {"</s>", " ", ",", "'", "t", "T", "s"}  # a word starts, or a separator
-    for ch in "Th":
-        node = lex.advance(node, torch.tensor([vocab.index(ch)]))
-    assert allowed(int(node)) == {"e"}  # mid-word: nothing ends "th"
-    node = lex.advance(lex.advance(lex.start(1, torch.device("cpu")), torch.tensor([10])), torch.tensor([9]))
-    node = lex.advance(node, torch.tensor([11]))
-    assert allowed(int(node)) == {"</s>", " ", ",", "'"}  # "sea" ends, or goes on to "sea's"
+    start = lambda: lex.start(1, torch.device("cpu"))
+    allowed = lambda state: {vocab[i] for i in torch.nonzero(lex.allowed(state)[0]).flatten().tolist()}
+    walk = lambda state, text: [state := lex.advance(state, torch.tensor([vocab.index(ch)])) for ch in text][-1]
+    assert allowed(start()) == {"</s>", " ", ",", "'", "t", "T", "s"}  # a word starts, or a separator
+    assert allowed(walk(start(), "Th")) == {"e"}  # mid-word: nothing ends "th"
+    sea = walk(start(), "sea")
+    assert allowed(sea) == {"</s>", " ", ",", "'"}  # "sea" ends, or goes on to "sea's"
+    after = walk(sea, " ")
+    assert int(after.nodes) == 0 and int(after.prev) == lex.word_id["sea"]  # the finished word is remembered
+    assert int(walk(after, ",").prev) == lex.word_id["sea"]  # punctuation between words keeps it
     assert Lexicon.build(["zzz"], vocab) is None  # nothing spellable
+
+
+def test_phrasing_scores_characters_by_the_corpus_word_pairs():
+    from studio.domains.text.lexicon import Lexicon
+    from studio.domains.text.phrasing import PRIOR_SHARE, SMOOTHING, Phrasing, word_pairs
+
+    vocab = ["<pad>", "<s>", "</s>", "<unk>", " ", ",", "t", "h", "e", "m", "o", "n", "s", "a"]
+    words = ["the", "moon", "sea"]  # counts 3, 2, 1
+    lex = Lexicon.build(words, vocab)
+    phrasing = Phrasing(lex, words, word_pairs(["the moon", "the moon,", "the sea"], words))
+    state = lex.start(1, torch.device("cpu"))
+    for ch in "the ":
+        state = lex.advance(state, torch.tensor([vocab.index(ch)]))
+    probs = phrasing.scores(state)[0].exp()
+    for ch, pairs, n in (("t", 0, 3), ("m", 2, 2), ("s", 1, 1)):  # after "the": the, moon, sea
+        after_the = (pairs + SMOOTHING * n / 6) / (3 + SMOOTHING)  # the smoothed bigram P(word | "the")
+        assert float(probs[vocab.index(ch)]) == pytest.approx(after_the / (n / 6) ** PRIOR_SHARE, rel=1e-5)
+    assert float(probs[vocab.index(",")]) == 1.0  # between words only letters are scored
+    for ch in "mo":
+        state = lex.advance(state, torch.tensor([vocab.index(ch)]))
+    assert float(phrasing.scores(state)[0, vocab.index("o")].exp()) == pytest.approx(1.0)  # "mo" must be "moon"
+
+
+def test_phrasing_steers_decoding_towards_the_corpus_word_pairs(trained):
+    from studio.domains.text.metrics import words
+
+    corpus, preset, _, _ = trained
+    pairs = {p for line in LINES for p in zip(words(line), words(line)[1:])}
+    torch.manual_seed(3)
+    babbler = DOMAIN.pretrainer(preset, corpus, torch.device("cpu")).autoencoder
+    ctx = ModelContext(preset, corpus.meta, torch.device("cpu"), aux={"autoencoder": babbler}, options={})
+    codes = torch.randn(48, 16, generator=torch.Generator().manual_seed(4))
+
+    def corpus_pair_share(weight: float) -> float:
+        lines = DOMAIN.decode_codes(codes, ctx, {"decoding": "sample", "temperature": 1.0, "seed": 2,
+                                                 "phrasing": weight})
+        found = [p for line in lines for p in zip(words(line), words(line)[1:])]
+        return sum(p in pairs for p in found) / max(1, len(found))
+
+    assert corpus_pair_share(4.0) > corpus_pair_share(0.0) + 0.3
 
 
 def test_exports_text_and_json(tmp_path):

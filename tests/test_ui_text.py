@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from studio.domains.text.metrics import words
-from studio.ui.text_controls import TextControls, health_text, line_problem
+from studio.domains.text.options import DEFAULT_OPTIONS
+from studio.ui.text_controls import DecodingControls, TextControls, health_text, line_problem
 from ui_helpers import WAIT_MS, close_window, only_media, open_with_controls
 
 ANIMALS = ("cat", "dog", "owl", "fox", "hen", "elk")
@@ -94,8 +95,11 @@ def test_decoding_choices_reach_the_renderer_and_change_the_line(qtbot, text_env
     explorer, decoding = tab.explorer, controls.decoding
     explorer.set_position(0.3, 0.6)
     qtbot.waitUntil(lambda: bool(seen) and explorer.render_is_current(), timeout=WAIT_MS)
+    assert {k: seen[-1][k] for k in DEFAULT_OPTIONS} == DEFAULT_OPTIONS  # the studio's default decoding
+    assert decoding.temperature.isVisible() and not decoding.beam.isVisible()
+    decoding.set_decoding("greedy")
+    qtbot.waitUntil(lambda: seen[-1]["decoding"] == "greedy" and explorer.render_is_current(), timeout=WAIT_MS)
     greedy = explorer.current_artifact()
-    assert seen[-1]["decoding"] == "greedy"
     assert not decoding.temperature.isVisible() and not decoding.beam.isVisible()
 
     decoding.set_decoding("beam")
@@ -110,18 +114,38 @@ def test_decoding_choices_reach_the_renderer_and_change_the_line(qtbot, text_env
     decoding.seed.setValue(11)
     assert decoding.temperature.isVisible() and decoding.seed.isVisible() and not decoding.beam.isVisible()
     qtbot.waitUntil(lambda: seen[-1] == {"decoding": "sample", "temperature": 3.0, "seed": 11, "beam": 3,
-                                         "lexicon": True} and explorer.render_is_current(), timeout=WAIT_MS)
+                                         "lexicon": True, "phrasing": DEFAULT_OPTIONS["phrasing"]}
+                    and explorer.render_is_current(), timeout=WAIT_MS)
     hot = explorer.current_artifact()
     assert hot != greedy  # at temperature 3 the characters are drawn far from the most likely ones
     assert explorer.current_info()["options"]["temperature"] == 3.0
     assert set(words(hot)) <= set(tab.model.meta["lexicon"])  # even wild sampling spells the corpus's words
-    assert decoding.lexicon.isEnabled()
+    assert decoding.lexicon.isEnabled() and decoding.phrasing.isEnabled()
+    decoding.phrasing.setValue(0.0)
+    qtbot.waitUntil(lambda: seen[-1]["phrasing"] == 0.0 and explorer.render_is_current(), timeout=WAIT_MS)
     decoding.lexicon.setChecked(False)
     qtbot.waitUntil(lambda: seen[-1]["lexicon"] is False and explorer.render_is_current(), timeout=WAIT_MS)
-    assert explorer.current_artifact() != hot
+    assert not decoding.phrasing.isEnabled()  # phrasing walks the lexicon: without it there is none
     decoding.seed.stepUp()  # the next seed draws again
     qtbot.waitUntil(lambda: seen[-1]["seed"] == 12, timeout=WAIT_MS)
     close_window(window)
+
+
+def test_word_controls_grey_out_for_models_that_cannot_use_them(qtbot):
+    decoding = DecodingControls()
+    qtbot.addWidget(decoding)
+    decoding.show()
+    decoding.set_model_words(lexicon=False, pairs=False)  # Chinese: no spaces, no lexicon, no word pairs
+    assert not decoding.lexicon.isEnabled() and not decoding.phrasing.isEnabled()
+    assert "without spaces" in decoding.lexicon.toolTip()
+    decoding.set_model_words(lexicon=True, pairs=False)  # a run from before word pairs were kept
+    assert decoding.lexicon.isEnabled() and not decoding.phrasing.isEnabled()
+    assert "older version" in decoding.phrasing.toolTip()
+    decoding.set_model_words(lexicon=True, pairs=True)
+    assert decoding.phrasing.isEnabled()
+    with qtbot.waitSignal(decoding.optionsChanged) as changed:
+        decoding.lexicon.setChecked(False)
+    assert changed.args[0]["lexicon"] is False and not decoding.phrasing.isEnabled()
 
 
 def test_my_lines_become_corner_anchors_and_bad_lines_are_messages(qtbot, text_env, text_run, screenshot_dir):

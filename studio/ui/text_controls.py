@@ -19,6 +19,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
+from studio.domains.text.options import DEFAULT_OPTIONS
 from studio.domains.text.vocab import SPECIALS
 from studio.ui.explorer import CORNER_ARROWS, CORNER_COLOURS, CORNER_NAMES
 from studio.workers.background import readable_error, run_in_background
@@ -33,7 +34,8 @@ DECODINGS = [
 ]
 LEXICON_TIP = ("Spell only words that occur in the training folder (languages written with spaces); "
                "off, the decoder may invent words")
-DEFAULT_OPTIONS: dict[str, Any] = {"decoding": "greedy", "temperature": 0.8, "seed": 0, "beam": 4, "lexicon": True}
+PHRASING_TIP = ("How much the folder's word pairs weigh beside the model when it picks each character: "
+                "0 leaves the model alone; higher reads more like the folder, and the lines grow more alike")
 MAX_SAMPLING_SEED = 99_999  # five digits keep the decoding row narrow enough for a 1280-px window
 CORNER_UV = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
 FAR_MATCH = 0.5  # below this cosine the generator's nearest output is another line altogether
@@ -213,11 +215,13 @@ class DecodingControls(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._has_pairs = True
         self.method = QComboBox()
         for i, (key, title, tip) in enumerate(DECODINGS):
             self.method.addItem(title, key)
             self.method.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
         self.method.setToolTip("How the explorer turns a latent into characters")
+        self.method.setCurrentIndex(self.method.findData(DEFAULT_OPTIONS["decoding"]))
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.05, 3.0)
         self.temperature.setSingleStep(0.05)
@@ -242,6 +246,15 @@ class DecodingControls(QWidget):
         self.lexicon = QCheckBox("Corpus words only")
         self.lexicon.setChecked(DEFAULT_OPTIONS["lexicon"])
         self.lexicon.setToolTip(LEXICON_TIP)
+        self.phrasing = QDoubleSpinBox()
+        self.phrasing.setRange(0.0, 2.0)
+        self.phrasing.setSingleStep(0.1)
+        self.phrasing.setDecimals(2)
+        self.phrasing.setValue(DEFAULT_OPTIONS["phrasing"])
+        self.phrasing.setKeyboardTracking(False)
+        self.phrasing.setToolTip(PHRASING_TIP)
+        self.phrasing.setFixedWidth(_spin_width(self.phrasing, "0.00"))
+        self.phrasing_label = _small_label("Phrasing", PHRASING_TIP)
 
         self._sample_knobs = [_small_label("Temperature", self.temperature.toolTip()), self.temperature,
                               _small_label("Seed", self.seed.toolTip()), self.seed]
@@ -257,18 +270,27 @@ class DecodingControls(QWidget):
             layout.addWidget(widget)
         layout.addStretch(1)
         rows.addLayout(layout)
-        rows.addWidget(self.lexicon)
+        words_row = QHBoxLayout()
+        words_row.setSpacing(6)
+        words_row.addWidget(self.lexicon)
+        words_row.addSpacing(12)
+        words_row.addWidget(self.phrasing_label)
+        words_row.addWidget(self.phrasing)
+        words_row.addStretch(1)
+        rows.addLayout(words_row)
 
         self.method.currentIndexChanged.connect(self._changed)
         self.temperature.valueChanged.connect(self._changed)
         self.seed.valueChanged.connect(self._changed)
         self.beam.valueChanged.connect(self._changed)
         self.lexicon.toggled.connect(self._changed)
+        self.phrasing.valueChanged.connect(self._changed)
         self._show_knobs()
 
     def options(self) -> dict[str, Any]:
         return {"decoding": self.method.currentData(), "temperature": round(self.temperature.value(), 4),
-                "seed": self.seed.value(), "beam": self.beam.value(), "lexicon": self.lexicon.isChecked()}
+                "seed": self.seed.value(), "beam": self.beam.value(), "lexicon": self.lexicon.isChecked(),
+                "phrasing": round(self.phrasing.value(), 4)}
 
     def set_decoding(self, key: str) -> None:
         index = self.method.findData(key)
@@ -282,6 +304,20 @@ class DecodingControls(QWidget):
             widget.setVisible(key == "sample")
         for widget in self._beam_knobs:
             widget.setVisible(key == "beam")
+        phrased = self.lexicon.isChecked() and self.lexicon.isEnabled() and self._has_pairs
+        self.phrasing.setEnabled(phrased)
+        self.phrasing_label.setEnabled(phrased)
+
+    def set_model_words(self, lexicon: bool, pairs: bool) -> None:
+        """Greys out what the model cannot do: no lexicon for unspaced languages, no phrasing without word pairs."""
+        self._has_pairs = pairs
+        self.lexicon.setEnabled(lexicon)
+        self.lexicon.setToolTip(LEXICON_TIP if lexicon else
+                                "This model's language is written without spaces: no words to keep to")
+        self.phrasing.setToolTip(PHRASING_TIP if pairs else
+                                 "This model keeps no word pairs of its folder (a language without spaces, "
+                                 "or a run from an older version)")
+        self._show_knobs()
 
     def _changed(self, *_: Any) -> None:
         self._show_knobs()
@@ -391,10 +427,9 @@ class TextControls(QWidget):
     def _on_preview(self, artifact: Any) -> None:
         self.json_button.setEnabled(artifact is not None)
         model = self.tab.model
-        spelled = model is None or bool(model.meta.get("lexicon"))
-        self.decoding.lexicon.setEnabled(spelled)
-        self.decoding.lexicon.setToolTip(LEXICON_TIP if spelled else
-                                         "This model's language is written without spaces: no words to keep to")
+        meta = model.meta if model is not None else {}
+        self.decoding.set_model_words(model is None or bool(meta.get("lexicon")),
+                                      model is None or bool(meta.get("word_pairs")))
 
     # ----------------------------------------------------------------- messages
     def show_message(self, text: str, kind: str = "info") -> None:

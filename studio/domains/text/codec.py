@@ -1,11 +1,12 @@
 """Codes -> strings (greedy, temperature sampling, beam search) and text/JSON export.
 
-Options (``ModelContext.options`` or the ``options`` argument):
+Options (``ModelContext.options`` or the ``options`` argument; defaults in options.py):
 ``decoding`` in {"greedy", "sample", "beam"}, ``temperature`` (sampling),
 ``beam`` (width), ``seed`` (sampling), ``max_len`` (characters; the corpus's
 by default), ``lexicon`` (True by default: spell only the corpus's words where
-the run's metadata has them, lexicon.py).  PAD, BOS and UNK are never emitted, so outputs are always
-printable text.
+the run's metadata has them, lexicon.py) and ``phrasing`` (the weight of the
+corpus's word pairs beside the decoder, phrasing.py; it needs the lexicon).
+PAD, BOS and UNK are never emitted, so outputs are always printable text.
 """
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ import torch.nn.functional as F
 
 from studio.core.files import write_text_atomically
 from studio.domains.text.autoencoder import TextAutoencoder
-from studio.domains.text.lexicon import Lexicon, lexicon_for
+from studio.domains.text.lexicon import Lexicon, WalkState, lexicon_for
+from studio.domains.text.options import DECODINGS, DEFAULT_OPTIONS
+from studio.domains.text.phrasing import Phrasing, fuse, phrasing_for
 from studio.domains.text.vocab import BOS, EOS, PAD, UNK, Vocab
 
-DECODINGS = ("greedy", "sample", "beam")
 LENGTH_ALPHA = 0.7  # beam search ranks finished lines by log-prob / length**alpha
 
 
@@ -39,49 +41,65 @@ def _as_codes(codes: Any, device: torch.device) -> torch.Tensor:
     return F.normalize(codes.reshape(-1, codes.shape[-1]), dim=1)
 
 
-def _allowed_logits(logits: torch.Tensor, banned: torch.Tensor, lexicon: Lexicon | None,
-                    nodes: torch.Tensor | None) -> torch.Tensor:
-    """Logits with PAD/BOS/UNK and, with a lexicon, every character that would misspell a word at -inf."""
-    logits = logits.masked_fill(banned, float("-inf"))
-    if lexicon is None or nodes is None:
-        return logits
-    return logits.masked_fill(~lexicon.allowed(nodes), float("-inf"))
+class Guide:
+    """What steers the decoder besides its code: the lexicon's spelling and the corpus's phrasing."""
+
+    def __init__(self, lexicon: Lexicon | None = None, phrasing: Phrasing | None = None,
+                 weight: float = 0.0) -> None:
+        self.lexicon = lexicon
+        self.phrasing = phrasing if lexicon is not None and weight > 0 else None
+        self.weight = float(weight)
+
+    def start(self, n: int, device: torch.device) -> WalkState | None:
+        return self.lexicon.start(n, device) if self.lexicon is not None else None
+
+    def advance(self, state: WalkState | None, tokens: torch.Tensor) -> WalkState | None:
+        return self.lexicon.advance(state, tokens) if self.lexicon is not None and state is not None else None
+
+    def log_probs(self, logits: torch.Tensor, banned: torch.Tensor, state: WalkState | None) -> torch.Tensor:
+        """The decoder's log-probabilities with PAD/BOS/UNK and misspellings at -inf, phrasing added."""
+        logp = torch.log_softmax(logits.masked_fill(banned, float("-inf")), dim=1)
+        if self.lexicon is None or state is None:
+            return logp
+        logp = logp.masked_fill(~self.lexicon.allowed(state), float("-inf"))
+        return fuse(logp, self.phrasing, state, self.weight) if self.phrasing is not None else logp
+
+
+NO_GUIDE = Guide()
 
 
 @torch.no_grad()
-def greedy(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, lexicon: Lexicon | None = None) -> list[list[int]]:
-    return _run(ae, codes, max_len, lambda logits: logits.argmax(dim=1), lexicon)
+def greedy(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, guide: Guide = NO_GUIDE) -> list[list[int]]:
+    return _run(ae, codes, max_len, lambda logp: logp.argmax(dim=1), guide)
 
 
 @torch.no_grad()
 def sample(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, temperature: float, seed: int,
-           lexicon: Lexicon | None = None) -> list[list[int]]:
+           guide: Guide = NO_GUIDE) -> list[list[int]]:
     gen = torch.Generator(device=codes.device).manual_seed(int(seed))
     temperature = max(1e-3, float(temperature))
 
-    def pick(logits: torch.Tensor) -> torch.Tensor:
-        probs = torch.softmax(logits / temperature, dim=1)
+    def pick(logp: torch.Tensor) -> torch.Tensor:
+        probs = torch.softmax(logp / temperature, dim=1)
         return torch.multinomial(probs, 1, generator=gen).squeeze(1)
 
-    return _run(ae, codes, max_len, pick, lexicon)
+    return _run(ae, codes, max_len, pick, guide)
 
 
-def _run(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, pick: Any,
-         lexicon: Lexicon | None) -> list[list[int]]:
+def _run(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, pick: Any, guide: Guide) -> list[list[int]]:
     """Step the decoder for every code at once until each has written EOS or ``max_len`` characters."""
     n = codes.shape[0]
     banned = _banned_mask(ae.vocab_size, codes.device)
-    nodes = lexicon.start(n, codes.device) if lexicon is not None else None
+    walk = guide.start(n, codes.device)
     state = ae.initial_state(codes)
     token = torch.full((n,), BOS, dtype=torch.long, device=codes.device)
     done = torch.zeros(n, dtype=torch.bool, device=codes.device)
     out = []
     for t in range(max_len + 1):
         logits, state = ae.step(token, state, codes)
-        token = pick(_allowed_logits(logits, banned, lexicon, nodes))
+        token = pick(guide.log_probs(logits, banned, walk))
         token = torch.where(done | (t == max_len), torch.full_like(token, EOS), token)
-        if lexicon is not None and nodes is not None:
-            nodes = lexicon.advance(nodes, token)
+        walk = guide.advance(walk, token)
         out.append(token)
         done |= token == EOS
         if bool(done.all()):
@@ -91,12 +109,12 @@ def _run(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, pick: Any,
 
 @torch.no_grad()
 def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: int,
-                lexicon: Lexicon | None = None) -> list[list[int]]:
+                guide: Guide = NO_GUIDE) -> list[list[int]]:
     """The most likely line per code among ``width`` hypotheses (length-normalised when finished)."""
     n, k, device = codes.shape[0], max(1, int(width)), codes.device
     vocab = ae.vocab_size
     banned = _banned_mask(vocab, device)
-    nodes = lexicon.start(n * k, device) if lexicon is not None else None
+    walk = guide.start(n * k, device)
     flat_codes = codes.repeat_interleave(k, dim=0)
     state = ae.initial_state(flat_codes)
     token = torch.full((n * k,), BOS, dtype=torch.long, device=device)
@@ -109,7 +127,7 @@ def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: i
     finished[EOS] = 0.0  # a finished line only "continues" with EOS, at no cost
     for t in range(max_len + 1):
         logits, state = ae.step(token, state, flat_codes)
-        logp = torch.log_softmax(_allowed_logits(logits, banned, lexicon, nodes), dim=1).view(n, k, vocab)
+        logp = torch.log_softmax(guide.log_probs(logits, banned, walk), dim=1).view(n, k, vocab)
         if t == max_len:  # out of room: every line ends here
             logp = torch.where(torch.arange(vocab, device=device) == EOS, logp, torch.full_like(logp, float("-inf")))
         logp = torch.where(done.unsqueeze(2), finished, logp)
@@ -124,8 +142,7 @@ def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: i
         rows = (torch.arange(n, device=device).unsqueeze(1) * k + beam).view(-1)
         state = state[:, rows]
         token = token2d.view(-1)
-        if lexicon is not None and nodes is not None:
-            nodes = lexicon.advance(nodes[rows], token)
+        walk = guide.advance(walk.take(rows) if walk is not None else None, token)
         if bool(done.all()):
             break
     ranked = scores / lengths.clamp(min=1).pow(LENGTH_ALPHA)
@@ -133,35 +150,43 @@ def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: i
     return history[torch.arange(n, device=device), best].tolist()
 
 
+def guide_for(meta: dict[str, Any], options: dict[str, Any]) -> Guide:
+    """The lexicon and phrasing that ``options`` ask for and the run's metadata has."""
+    options = {**DEFAULT_OPTIONS, **options}
+    lexicon = lexicon_for(meta) if options["lexicon"] else None
+    weight = float(options["phrasing"])
+    return Guide(lexicon, phrasing_for(meta, lexicon) if weight > 0 else None, weight)
+
+
 def decode_codes(
     ae: TextAutoencoder, codes: Any, meta: dict[str, Any], options: dict[str, Any] | None = None
 ) -> list[str]:
     """Strings for a batch of codes, by the decoding named in ``options``."""
-    options = options or {}
-    method = options.get("decoding", "greedy")
+    options = {**DEFAULT_OPTIONS, **(options or {})}
+    method = options["decoding"]
     if method not in DECODINGS:
         raise ValueError(f"unknown decoding {method!r}; use one of {', '.join(DECODINGS)}")
     device = next(ae.parameters()).device
     codes = _as_codes(codes, device)
     if codes.shape[0] == 0:
         return []
-    max_len = int(options.get("max_len", meta["max_len"]))
-    lexicon = lexicon_for(meta) if options.get("lexicon", True) else None
+    max_len = int(options.get("max_len") or meta["max_len"])
+    guide = guide_for(meta, options)
     was_training = ae.training
     ae.eval()
     try:
         if method == "greedy":
-            ids = greedy(ae, codes, max_len, lexicon)
+            ids = greedy(ae, codes, max_len, guide)
         elif method == "sample":
-            temperature, seed = float(options.get("temperature", 1.0)), int(options.get("seed", 0))
-            ids = sample(ae, codes, max_len, temperature, seed, lexicon)
+            temperature, seed = float(options["temperature"]), int(options["seed"])
+            ids = sample(ae, codes, max_len, temperature, seed, guide)
         else:
-            ids = beam_search(ae, codes, max_len, int(options.get("beam", 4)), lexicon)
+            ids = beam_search(ae, codes, max_len, int(options["beam"]), guide)
     finally:
         ae.train(was_training)
     vocab = Vocab.from_meta(meta)
     texts = [vocab.decode(row) for row in ids]
-    return [lexicon.finish(t) for t in texts] if lexicon is not None else texts
+    return [guide.lexicon.finish(t) for t in texts] if guide.lexicon is not None else texts
 
 
 @torch.no_grad()

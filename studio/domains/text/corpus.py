@@ -21,7 +21,7 @@ from studio.core.domain import CancelFn, Corpus, ImportCancelled, ImportReport, 
 from studio.domains.text.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocab
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".lrc")
-FORMAT_VERSION = 2  # bump when the import changes, so cached corpora are rebuilt
+FORMAT_VERSION = 3  # bump when the import changes, so cached corpora are rebuilt
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "unit": "line",  # line | stanza | window
@@ -561,6 +561,7 @@ def _build(got: _Collected, opts: dict[str, Any], report: ImportReport, fingerpr
     """Vocabulary, held-out split, tensor, meta and the report's figures from the collected items."""
     from studio.domains.text.lexicon import lexicon_words
     from studio.domains.text.metrics import corpus_reference
+    from studio.domains.text.phrasing import word_pairs
 
     items = list(got.items)
     char_counts: Counter = Counter()
@@ -586,6 +587,7 @@ def _build(got: _Collected, opts: dict[str, Any], report: ImportReport, fingerpr
     }
     if _spaced(char_counts):
         meta["lexicon"] = lexicon_words(train)  # decoding spells only these words (lexicon.py)
+        meta["word_pairs"] = word_pairs(train, meta["lexicon"])  # and weighs their pairs (phrasing.py)
     report.items = len(train)
     report.details = {
         "files": len(report.imported),

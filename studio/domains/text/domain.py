@@ -122,11 +122,14 @@ class TextDomain:
     # ------------------------------------------------------------ figures
 
     def metrics(self, output: "torch.Tensor", corpus: Corpus, ctx: ModelContext) -> dict[str, float]:
-        """Greedy decodings of ``output`` scored against the training lines (see metrics.text_metrics)."""
+        """The default decodings (options.py) of ``output`` scored against the training lines (metrics.text_metrics).
+
+        Whatever the tab's controls say: the plots follow one fixed decoding, so a change on the curve is the model's.
+        """
         from studio.domains.text.corpus import corpus_lines
         from studio.domains.text.metrics import text_metrics
 
-        samples = self.decode_codes(output, ctx, {"decoding": "greedy"})
+        samples = self.decode_codes(output, ctx, {})
         return text_metrics(samples, corpus_lines(corpus))
 
     def reference_metrics(self, corpus: Corpus) -> dict[str, float]:

@@ -14,7 +14,7 @@ without spaces have no words to spell this way and get no lexicon.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -41,13 +41,46 @@ def _is_letter(ch: str) -> bool:
     return len(ch) == 1 and ch.isalpha() and not is_unspaced(ch)
 
 
+class WalkState(NamedTuple):
+    """Per line being decoded: its trie node, and the id of the last word it finished (or of the line's start)."""
+
+    nodes: torch.Tensor
+    prev: torch.Tensor
+
+    def take(self, rows: torch.Tensor) -> "WalkState":
+        return WalkState(self.nodes[rows], self.prev[rows])
+
+
 class Lexicon:
     """A dense trie over the decoder's characters: ``table[node, char]`` is the next node, or -1 where the
-    character would make a word the corpus does not have.  Node 0 is "between words"."""
+    character would make a word the corpus does not have.  Node 0 is "between words".
 
-    def __init__(self, table: np.ndarray, words: Iterable[str]) -> None:
+    Words are numbered in alphabetical order, which is the trie's own order,
+    so the words below any node are one interval of ids
+    (``span_lo[node]`` .. ``span_hi[node]``): what phrasing.py sums over.
+    """
+
+    def __init__(self, table: np.ndarray, spelled: Sequence[str], vocab: Sequence[str]) -> None:
         self.table = torch.from_numpy(table)
-        self.words = frozenset(words)
+        self.table_cpu = self.table
+        self.words = frozenset(spelled)
+        self.word_count = len(spelled)
+        self.word_id = {w: i for i, w in enumerate(spelled)}
+        self.letter_mask = torch.tensor([_is_letter(ch) for ch in vocab], dtype=torch.bool)
+        lo = np.zeros(len(table), dtype=np.int64)
+        hi = np.zeros(len(table), dtype=np.int64)
+        word_of = np.full(len(table), -1, dtype=np.int64)
+        hi[0] = self.word_count
+        index = {ch: i for i, ch in enumerate(vocab)}
+        for wid, word in enumerate(spelled):  # alphabetical: a node's first word sets lo, its last hi
+            node = 0
+            for ch in word:
+                node = int(table[node, index[ch] if ch in index else index[ch.upper()]])
+                if hi[node] == 0:
+                    lo[node] = wid
+                hi[node] = wid + 1
+            word_of[node] = wid
+        self.span_lo, self.span_hi, self.word_of = (torch.from_numpy(a) for a in (lo, hi, word_of))
 
     def finish(self, text: str) -> str:
         """A line cut at the length limit in the middle of a word loses that word's beginning."""
@@ -68,9 +101,8 @@ class Lexicon:
         lower = {ch: ch.lower() for ch in vocab}
         children: list[dict[str, int]] = [{}]
         ends = [True]  # node 0: between words, where a separator may follow
-        for word in words:
-            if not word or any(ch not in index and ch.upper() not in index for ch in word):
-                continue
+        spelled = sorted(w for w in set(words) if w and all(ch in index or ch.upper() in index for ch in w))
+        for word in spelled:
             node = 0
             for ch in word:
                 nxt = children[node].get(ch)
@@ -98,18 +130,22 @@ class Lexicon:
                 for mark in APOSTROPHES:
                     if mark in index and mark in kids:
                         table[node, index[mark]] = kids[mark]
-        return cls(table, words)
+        return cls(table, spelled, vocab)
 
-    def start(self, n: int, device: torch.device) -> torch.Tensor:
+    def start(self, n: int, device: torch.device) -> WalkState:
         self.table = self.table.to(device)
-        return torch.zeros(n, dtype=torch.long, device=device)
+        nodes = torch.zeros(n, dtype=torch.long, device=device)
+        return WalkState(nodes, torch.full_like(nodes, self.word_count))
 
-    def allowed(self, nodes: torch.Tensor) -> torch.Tensor:
+    def allowed(self, state: WalkState) -> torch.Tensor:
         """(N, vocab) bool: characters that keep each line's words in the corpus."""
-        return self.table[nodes] >= 0
+        return self.table[state.nodes] >= 0
 
-    def advance(self, nodes: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        return self.table[nodes, tokens].long().clamp(min=0)
+    def advance(self, state: WalkState, tokens: torch.Tensor) -> WalkState:
+        nodes = self.table[state.nodes, tokens].long().clamp(min=0)
+        finished = (state.nodes > 0) & (nodes == 0)
+        word = self.word_of.to(nodes.device)[state.nodes]
+        return WalkState(nodes, torch.where(finished, word, state.prev))
 
 
 _BUILT: dict[tuple, Lexicon | None] = {}  # by content: a live model re-reads run.json, a new list each time
