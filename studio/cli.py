@@ -12,6 +12,7 @@ The command names and flags below are a contract (scripts depend on them):
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import time
@@ -151,23 +152,39 @@ def _train(args: argparse.Namespace, dist_ctx) -> int:
     return {"failed": 1, "abandoned": 130}.get(status, 0)  # 130: the shell's code for an interrupted command
 
 
+def decode_options(items: list[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs from ``--option``: numbers, true/false and null as JSON reads them, anything else as text."""
+    options: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SystemExit(f"--option {item!r}: expected KEY=VALUE, for example decoding=sample")
+        try:
+            options[key.strip()] = json.loads(value)
+        except ValueError:
+            options[key.strip()] = value
+    return options
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from studio.core.latent import seed_to_z
     from studio.core.model import load_model
 
     model = load_model(args.run_dir, device=args.device)
     seeds = [args.seed + i for i in range(args.count)]
-    artifacts = model.render_seeds(seeds, {"psi": args.psi})
+    options = decode_options(args.option)
+    artifacts = model.render_seeds(seeds, {**options, "psi": args.psi})
     out = Path(args.out)
     domain = model.domain
     if out.suffix.lower() == domain.artifact_suffix:
-        path = domain.save_grid(artifacts, out, model.info(seeds=seeds, psi=args.psi))
+        path = domain.save_grid(artifacts, out, model.info(seeds=seeds, psi=args.psi, options=options))
         print(f"wrote {len(artifacts)} samples to {path}")
         return 0
     out.mkdir(parents=True, exist_ok=True)
     for seed, artifact in zip(seeds, artifacts):
         path = out / f"{domain.name}-seed{seed}{domain.artifact_suffix}"
-        domain.save_artifact(artifact, path, model.info(seed=seed, latent=seed_to_z(seed, model.z_dim), psi=args.psi))
+        latent = seed_to_z(seed, model.z_dim)
+        domain.save_artifact(artifact, path, model.info(seed=seed, latent=latent, psi=args.psi, options=options))
     print(f"wrote {len(artifacts)} files to {out}")
     return 0
 
@@ -180,10 +197,12 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
         raise SystemExit("interpolate needs at least two seeds")
     model = load_model(args.run_dir, device=args.device)
     latents = walk(list(seeds_to_z(args.seeds, model.z_dim)), args.frames)
+    options = decode_options(args.option)
     artifacts = []
     for start in range(0, len(latents), 64):
-        artifacts += model.render(latents[start:start + 64], {"psi": args.psi})
-    path = model.domain.save_walk(artifacts, args.out, model.info(seeds=list(args.seeds), frames=args.frames))
+        artifacts += model.render(latents[start:start + 64], {**options, "psi": args.psi})
+    info = model.info(seeds=list(args.seeds), frames=args.frames, options=options)
+    path = model.domain.save_walk(artifacts, args.out, info)
     print(f"wrote a {args.frames}-frame walk through seeds {' '.join(map(str, args.seeds))} to {path}")
     return 0
 
@@ -222,6 +241,12 @@ def cmd_export_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_option_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--option", action="append", metavar="KEY=VALUE",
+                        help="a decode option, repeatable: for text decoding=sample, temperature=1, phrasing=0.7, "
+                             "lexicon=false; for music threshold=0.3")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="studio", description="GAN Studio from the command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -246,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True, help="a folder (one file each) or a file of the domain's type")
     sample.add_argument("--psi", type=float, default=1.0, help="truncation ψ")
     sample.add_argument("--device", default="cpu")
+    _add_option_flag(sample)
     sample.set_defaults(func=cmd_sample)
 
     inter = sub.add_parser("interpolate", help="an interpolation walk through seeds")
@@ -255,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     inter.add_argument("--out", required=True)
     inter.add_argument("--psi", type=float, default=1.0)
     inter.add_argument("--device", default="cpu")
+    _add_option_flag(inter)
     inter.set_defaults(func=cmd_interpolate)
 
     imp = sub.add_parser("import", help="import a folder and print the report")

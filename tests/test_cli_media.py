@@ -77,6 +77,14 @@ def test_text_samples_lines_with_their_seeds_and_walks_line_by_line(tmp_path, ca
     assert main(["sample", run, "--count", "4", "--seed", "2", "--out", str(out)]) == 0
     header, *lines = out.read_text("utf-8").splitlines()
     assert "seeds 2 3 4 5" in header and len(lines) == 4
+    hot = tmp_path / "hot.txt"
+    assert main(["sample", run, "--count", "4", "--seed", "2", "--out", str(hot), "--option", "decoding=sample",
+                 "--option", "temperature=3", "--option", "lexicon=false"]) == 0
+    assert hot.read_text("utf-8").splitlines()[1:] != lines  # wild sampling off the lexicon draws other lines
+    record = json.loads(hot.with_suffix(".json").read_text("utf-8"))
+    assert record["options"] == {"decoding": "sample", "temperature": 3, "lexicon": False}
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        main(["sample", run, "--out", str(hot), "--option", "temperature"])
     walk = tmp_path / "walk.txt"
     assert main(["interpolate", run, "--seeds", "1", "2", "--frames", "5", "--out", str(walk)]) == 0
     assert len(walk.read_text("utf-8").splitlines()) == 1 + 5
