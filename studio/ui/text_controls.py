@@ -202,6 +202,19 @@ class WrappedLabel(QLabel):
             self.setMinimumHeight(max(0, height))
 
 
+def _weight_spin(low: float, high: float, step: float, value: float, tip: str) -> QDoubleSpinBox:
+    """A narrow two-decimal spin box that reports a value only once typing is done (each change re-renders)."""
+    spin = QDoubleSpinBox()
+    spin.setRange(low, high)
+    spin.setSingleStep(step)
+    spin.setDecimals(2)
+    spin.setValue(value)
+    spin.setKeyboardTracking(False)
+    spin.setToolTip(tip)
+    spin.setFixedWidth(_spin_width(spin, "0.00"))
+    return spin
+
+
 def _small_label(text: str, tip: str) -> QLabel:
     label = QLabel(text)
     label.setToolTip(tip)
@@ -222,14 +235,8 @@ class DecodingControls(QWidget):
             self.method.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
         self.method.setToolTip("How the explorer turns a latent into characters")
         self.method.setCurrentIndex(self.method.findData(DEFAULT_OPTIONS["decoding"]))
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(0.05, 3.0)
-        self.temperature.setSingleStep(0.05)
-        self.temperature.setDecimals(2)
-        self.temperature.setValue(DEFAULT_OPTIONS["temperature"])
-        self.temperature.setKeyboardTracking(False)
-        self.temperature.setToolTip("Sampling temperature: below 1 keeps to likely characters, above 1 takes risks")
-        self.temperature.setFixedWidth(_spin_width(self.temperature, "0.00"))
+        self.temperature = _weight_spin(0.05, 3.0, 0.05, DEFAULT_OPTIONS["temperature"],
+                                        "Sampling temperature: below 1 keeps to likely characters, above 1 takes risks")
         self.seed = QSpinBox()
         self.seed.setRange(0, MAX_SAMPLING_SEED)
         self.seed.setKeyboardTracking(False)
@@ -246,14 +253,7 @@ class DecodingControls(QWidget):
         self.lexicon = QCheckBox("Corpus words only")
         self.lexicon.setChecked(DEFAULT_OPTIONS["lexicon"])
         self.lexicon.setToolTip(LEXICON_TIP)
-        self.phrasing = QDoubleSpinBox()
-        self.phrasing.setRange(0.0, 2.0)
-        self.phrasing.setSingleStep(0.1)
-        self.phrasing.setDecimals(2)
-        self.phrasing.setValue(DEFAULT_OPTIONS["phrasing"])
-        self.phrasing.setKeyboardTracking(False)
-        self.phrasing.setToolTip(PHRASING_TIP)
-        self.phrasing.setFixedWidth(_spin_width(self.phrasing, "0.00"))
+        self.phrasing = _weight_spin(0.0, 2.0, 0.1, DEFAULT_OPTIONS["phrasing"], PHRASING_TIP)
         self.phrasing_label = _small_label("Phrasing", PHRASING_TIP)
 
         self._sample_knobs = [_small_label("Temperature", self.temperature.toolTip()), self.temperature,
