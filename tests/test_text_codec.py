@@ -58,12 +58,34 @@ def test_sampling_is_seeded_and_temperature_matters(trained):
     first = DOMAIN.decode_codes(codes, ctx, hot)
     assert first == DOMAIN.decode_codes(codes, ctx, hot)
     assert first != DOMAIN.decode_codes(codes, ctx, {**hot, "seed": 6})
-    cold = DOMAIN.decode_codes(codes, ctx, {"decoding": "sample", "temperature": 1e-4, "seed": 5})
-    assert cold == DOMAIN.decode_codes(codes, ctx, {"decoding": "greedy"})
+    cold = DOMAIN.decode_codes(codes, ctx, {"decoding": "sample", "temperature": 1e-4, "seed": 5, "phrasing": 0})
+    assert cold == DOMAIN.decode_codes(codes, ctx, {"decoding": "greedy", "phrasing": 0})
     for text in first:
         assert isinstance(text, str) and len(text) <= 24 and UNK_GLYPH not in text
     with pytest.raises(ValueError):
         DOMAIN.decode_codes(codes, ctx, {"decoding": "nucleus"})
+
+
+def test_a_sampled_line_is_the_same_alone_as_in_any_batch(trained):
+    _, _, _, ctx = trained
+    codes = torch.nn.functional.normalize(torch.randn(8, 16, generator=torch.Generator().manual_seed(7)), dim=1)
+    options = {"decoding": "sample", "temperature": 1.5, "seed": 3}
+    batch = DOMAIN.decode_codes(codes, ctx, options)
+    assert [DOMAIN.decode_codes(codes[i : i + 1], ctx, options)[0] for i in range(8)] == batch
+    assert DOMAIN.decode_codes(codes.flip(0), ctx, options) == batch[::-1]
+
+
+def test_line_draws_sample_at_the_temperature():
+    from studio.domains.text.draws import LineDraws
+
+    codes = torch.nn.functional.normalize(torch.randn(20_000, 16, generator=torch.Generator().manual_seed(1)), dim=1)
+    logp = torch.log(torch.tensor([0.6, 0.3, 0.1])).expand(len(codes), 3)
+    for temperature in (1.0, 0.5):
+        counts = torch.bincount(LineDraws(codes, seed=0, temperature=temperature)(logp), minlength=3).double()
+        expected = torch.softmax(logp[0].double() / temperature, dim=0)
+        assert torch.allclose(counts / counts.sum(), expected, atol=0.03), (temperature, counts)
+    first = LineDraws(codes[:50], seed=0, temperature=1.0)(logp[:50])
+    assert not torch.equal(first, LineDraws(codes[:50], seed=1, temperature=1.0)(logp[:50]))  # the seed draws anew
 
 
 def test_typed_lines_round_trip_and_blends(trained):

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from studio.core.files import write_text_atomically
 from studio.domains.text.autoencoder import TextAutoencoder
+from studio.domains.text.draws import LineDraws
 from studio.domains.text.lexicon import Lexicon, WalkState, lexicon_for
 from studio.domains.text.options import DECODINGS, DEFAULT_OPTIONS
 from studio.domains.text.phrasing import Phrasing, fuse, phrasing_for
@@ -76,14 +77,8 @@ def greedy(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, guide: Guide 
 @torch.no_grad()
 def sample(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, temperature: float, seed: int,
            guide: Guide = NO_GUIDE) -> list[list[int]]:
-    gen = torch.Generator(device=codes.device).manual_seed(int(seed))
-    temperature = max(1e-3, float(temperature))
-
-    def pick(logp: torch.Tensor) -> torch.Tensor:
-        probs = torch.softmax(logp / temperature, dim=1)
-        return torch.multinomial(probs, 1, generator=gen).squeeze(1)
-
-    return _run(ae, codes, max_len, pick, guide)
+    """Each line drawn at ``temperature`` from its own seeded draws (draws.py): the same alone as in any batch."""
+    return _run(ae, codes, max_len, LineDraws(codes, seed, temperature), guide)
 
 
 def _run(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, pick: Any, guide: Guide) -> list[list[int]]:
@@ -185,7 +180,7 @@ def decode_codes(
     finally:
         ae.train(was_training)
     vocab = Vocab.from_meta(meta)
-    texts = [vocab.decode(row) for row in ids]
+    texts = [vocab.decode(row).strip() for row in ids]  # the corpus's items are stripped too
     return [guide.lexicon.finish(t) for t in texts] if guide.lexicon is not None else texts
 
 
