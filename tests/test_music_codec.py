@@ -142,6 +142,22 @@ def test_decode_threshold_and_reproducible_bernoulli():
     assert all(np.array_equal(x.roll, y.roll) for x, y in zip(a, b))
     assert not all(np.array_equal(x.roll, y.roll) for x, y in zip(a, c))
     assert 0 < a[1].roll.sum() < 64 and a[0].programs == [0, 38, 89, 81] and a[0].tempo == 90.0
+    alone = DOMAIN.decode(out[1:], ModelContext(preset, meta, torch.device("cpu"), options=opts))[0]
+    assert np.array_equal(alone.roll, a[1].roll)  # the clip's notes do not depend on its batch
+
+
+def test_keyed_draws_are_uniform_and_independent_across_samples():
+    from studio.core.keyed_draws import sample_keys, uniforms
+
+    outputs = torch.randn(4000, 32, generator=torch.Generator().manual_seed(0))
+    keys = sample_keys(outputs, seed=7)
+    assert len(set(keys.tolist())) > 3900  # distinct samples get distinct draws
+    draws = uniforms(keys, 50)
+    assert 0 < float(draws.min()) and float(draws.max()) < 1
+    assert abs(float(draws.mean()) - 0.5) < 0.01 and abs(float(draws.var()) - 1 / 12) < 0.01
+    assert abs(float(torch.corrcoef(torch.stack([draws[:, 0], draws[:, 1]]))[0, 1])) < 0.05
+    assert torch.equal(keys[:10], sample_keys(outputs[:10], seed=7))  # a sample's key is its own
+    assert not torch.equal(keys, sample_keys(outputs, seed=8))
 
 
 def test_roll_image_draws_tracks_bars_and_octaves():

@@ -138,19 +138,20 @@ class MusicDomain:
 
         ``options["threshold"]`` (default :data:`DEFAULT_THRESHOLD`) is a probability: a cell
         sounds above it.  ``options["sampling"] == "bernoulli"`` draws each
-        cell instead, from a generator seeded by ``options["seed"]`` (0), so
-        the same options give the same notes.  With the corpus's
+        cell instead, from numbers keyed by ``options["seed"]`` (0) and the
+        clip itself (core.keyed_draws), so the same options give the same
+        notes whether the clip is decoded alone or in a batch.  With the corpus's
         ``meta["voices"]`` each track keeps at most that many notes at once, and with
         ``meta["shortest_notes"]`` a started note is held that many steps while G
         still half supports it (voices.py).
         """
-        import torch
-
         prob = ((output.detach().float().cpu() + 1.0) / 2.0).clamp(0.0, 1.0)
         threshold = float(options.get("threshold", DEFAULT_THRESHOLD))
         if options.get("sampling") == "bernoulli":
-            gen = torch.Generator().manual_seed(int(options.get("seed", 0)))
-            on = torch.bernoulli(prob, generator=gen) > 0
+            from studio.core.keyed_draws import sample_keys, uniforms
+
+            cells = uniforms(sample_keys(prob, int(options.get("seed", 0))), prob[0].numel())
+            on = prob.double() > cells.view(prob.shape)
         else:
             on = prob > threshold
         on, prob_np = on.numpy(), prob.numpy()
