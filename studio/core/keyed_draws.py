@@ -8,10 +8,12 @@ sample's own model output: which side of 24 fixed random hyperplanes it
 lies on.  Different samples draw independently (no two of 2,048 samples of
 the text bench's model shared a fingerprint; with 16 planes 1 % did); a
 latent moved a little under the mouse keeps its fingerprint, so the
-explorer re-rolls where the output crosses a plane, not at every pixel.  Integers stay below 2**31 before each
-product, so nothing overflows int64.
+explorer re-rolls where the output crosses a plane, not at every pixel.
+Integers stay below 2**31 before each product, so nothing overflows int64.
 """
 from __future__ import annotations
+
+from functools import lru_cache
 
 import torch
 
@@ -31,11 +33,17 @@ def mix(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+@lru_cache(maxsize=8)
+def _planes(dim: int) -> torch.Tensor:
+    """The fixed hyperplanes for outputs of ``dim`` numbers (made once: a music clip's take 5 ms)."""
+    gen = torch.Generator().manual_seed(FINGERPRINT_SEED + dim)
+    return torch.randn(dim, FINGERPRINT_BITS, generator=gen)
+
+
 def sample_keys(outputs: torch.Tensor, seed: int) -> torch.Tensor:
     """One key per sample (row of ``outputs``, any shape after the first): its fingerprint and the seed."""
     flat = outputs.reshape(outputs.shape[0], -1).float()
-    gen = torch.Generator().manual_seed(FINGERPRINT_SEED + flat.shape[1])
-    planes = torch.randn(flat.shape[1], FINGERPRINT_BITS, generator=gen).to(flat.device)
+    planes = _planes(flat.shape[1]).to(flat.device)
     sides = (flat @ planes > 0).long()
     fingerprint = (sides << torch.arange(FINGERPRINT_BITS, device=flat.device)).sum(dim=1)
     return mix(fingerprint + (int(seed) % PRIME) * SEED_STRIDE)

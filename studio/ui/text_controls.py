@@ -229,6 +229,7 @@ class DecodingControls(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._has_pairs = True
+        self._model_words: tuple[bool, bool] | None = None
         self.method = QComboBox()
         for i, (key, title, tip) in enumerate(DECODINGS):
             self.method.addItem(title, key)
@@ -309,7 +310,13 @@ class DecodingControls(QWidget):
         self.phrasing_label.setEnabled(phrased)
 
     def set_model_words(self, lexicon: bool, pairs: bool) -> None:
-        """Greys out what the model cannot do: no lexicon for unspaced languages, no phrasing without word pairs."""
+        """Greys out what the model cannot do: no lexicon for unspaced languages, no phrasing without word pairs.
+
+        Called after every explorer render; it touches the widgets only when the model's abilities change.
+        """
+        if self._model_words == (lexicon, pairs):
+            return
+        self._model_words = (lexicon, pairs)
         self._has_pairs = pairs
         self.lexicon.setEnabled(lexicon)
         self.lexicon.setToolTip(LEXICON_TIP if lexicon else
