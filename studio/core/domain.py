@@ -111,7 +111,7 @@ class Preset:
     metrics_every: int = 250
     checkpoint_every: int = 500
     device_kind: str = "cpu"  # cpu | gpu: which device the preset was tuned for
-    mixed_precision: bool = False  # autocast on CUDA only
+    mixed_precision: bool = False  # bfloat16 autocast where the device has it natively (devices.autocast)
     channels_last: bool = False  # CUDA only
     net: dict[str, Any] = field(default_factory=dict)
     import_options: dict[str, Any] = field(default_factory=dict)
