@@ -9,8 +9,8 @@ be had the bench says so and falls back to lines made by the text demo's
 English templates, clearly labelled.  cpu-small then trains through the app's
 own TrainingSession for ``--minutes`` of wall clock (autoencoder first, then
 the latent GAN); 256 of EMA-G's codes, decoded as the studio does by default
-(sampling at temperature 1 with the corpus's phrasing at 0.9, which the
-metric plots use too), with less and more phrasing, without phrasing, and
+(options.py: sampling at temperature 1 with the corpus's phrasing, which
+the metric plots use too), with 0.2 less and more phrasing, without phrasing, and
 greedily without phrasing, are scored beside 256 of the importer's held-out
 real lines, all against the training lines.
 
@@ -40,13 +40,25 @@ CORPUS_VERSION = 1  # bump when the lines written change
 VERSE = re.compile(r"^\s+\d+\s+(.*\S)\s*$")
 CLAUSE_END = re.compile(r"(?<=[,;:.?!])\s+")
 FALLBACK_LINES = 100_000
-DECODINGS = {  # the studio's default first (options.py); phrasing 0 is the model alone, without the corpus's word pairs
-    "sampled (T=1), phrasing 0.9 (default)": {"decoding": "sample", "temperature": 1.0, "seed": 0, "phrasing": 0.9},
-    "sampled (T=1), phrasing 0.7": {"decoding": "sample", "temperature": 1.0, "seed": 0, "phrasing": 0.7},
-    "sampled (T=1), phrasing 1.1": {"decoding": "sample", "temperature": 1.0, "seed": 0, "phrasing": 1.1},
-    "sampled (T=1), no phrasing": {"decoding": "sample", "temperature": 1.0, "seed": 0, "phrasing": 0},
-    "greedy, no phrasing": {"decoding": "greedy", "phrasing": 0},
-}
+
+
+def _decodings() -> dict[str, dict[str, Any]]:
+    """The studio's default decoding first (options.py), then less and more phrasing, the model alone, greedy."""
+    from studio.domains.text.options import DEFAULT_OPTIONS
+
+    base = {"decoding": "sample", "temperature": DEFAULT_OPTIONS["temperature"], "seed": 0}
+    weight = float(DEFAULT_OPTIONS["phrasing"])
+    sampled = f"sampled (T={base['temperature']:g})"
+    return {
+        f"{sampled}, phrasing {weight:g} (default)": dict(DEFAULT_OPTIONS),
+        f"{sampled}, phrasing {weight - 0.2:g}": {**base, "phrasing": round(weight - 0.2, 2)},
+        f"{sampled}, phrasing {weight + 0.2:g}": {**base, "phrasing": round(weight + 0.2, 2)},
+        f"{sampled}, no phrasing": {**base, "phrasing": 0},  # the model alone, without the corpus's word pairs
+        "greedy, no phrasing": {"decoding": "greedy", "phrasing": 0},
+    }
+
+
+DECODINGS = _decodings()
 
 
 def _bible_text() -> str | None:

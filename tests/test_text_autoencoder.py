@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from studio.core import devices
 from studio.domains.text import DOMAIN
 from studio.domains.text.autoencoder import reconstruction_accuracy
 from studio.domains.text.corpus import import_text_folder
@@ -40,11 +41,16 @@ def test_package_import_does_not_load_torch():
     assert out.stdout.strip() == "False"
 
 
-def test_autoencoder_learns_to_reconstruct(corpus):
+@pytest.mark.parametrize("bf16", [False, True], ids=["float32", "bfloat16"])
+def test_autoencoder_learns_to_reconstruct(corpus, monkeypatch, bf16):
+    """Also in bfloat16 autocast (forced here, emulated on CPUs without it): the weights stay float32."""
+    monkeypatch.setattr(devices, "cpu_has_native_bf16", lambda: True)
     torch.manual_seed(0)
-    preset = tiny_preset()
+    preset = tiny_preset(ae_mixed_precision=bf16)
     pre = DOMAIN.pretrainer(preset, corpus, torch.device("cpu"))
     assert pre.total_steps == 60 and set(pre.modules) == {"autoencoder"}
+    with pre.autocast:
+        assert torch.is_autocast_enabled("cpu") is bf16
     before = reconstruction_accuracy(pre.autoencoder, corpus.data)
     gen = torch.Generator().manual_seed(0)
     figures = []
@@ -56,6 +62,7 @@ def test_autoencoder_learns_to_reconstruct(corpus):
     assert np.mean([f["ae_loss"] for f in figures[-10:]]) < 0.6 * np.mean([f["ae_loss"] for f in figures[:10]])
     assert after > before + 0.3, (before, after)
     assert pre.learning_rate() < preset.net["ae_lr"] * 0.2  # the cosine schedule has come down
+    assert {p.dtype for p in pre.autoencoder.parameters()} == {torch.float32}
 
     codes = pre.encode(DOMAIN.real_batch(corpus.data, corpus.meta, train=False))
     assert codes.shape == (50, 16) and not codes.requires_grad

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studio.core.devices import autocast
 from studio.core.domain import Preset
 from studio.domains.text.vocab import PAD, UNK
 
@@ -32,6 +33,7 @@ NET_DEFAULTS: dict[str, Any] = {
     "code_noise": 0.1,  # std per code dimension while training; smooths the code space for the GAN
     "word_dropout": 0.1,  # share of teacher-forced inputs replaced by UNK, so the decoder leans on the code
     "grad_clip": 1.0,
+    "ae_mixed_precision": False,  # bfloat16 autocast for the autoencoder where the device has it natively
 }
 ENCODE_CHUNK = 256
 
@@ -69,7 +71,7 @@ class TextAutoencoder(nn.Module):
         backwards = torch.where(t < lengths.unsqueeze(1), lengths.unsqueeze(1) - 1 - t, t)
         out, _ = self.encoder(self.embed(ids.gather(1, backwards)))
         last = out.gather(1, (lengths - 1).view(-1, 1, 1).expand(-1, 1, out.shape[2])).squeeze(1)
-        return F.normalize(self.to_code(last), dim=1)
+        return F.normalize(self.to_code(last).float(), dim=1)  # float32 on the sphere, also under autocast
 
     def _scaled(self, code: torch.Tensor) -> torch.Tensor:
         """Unit-norm codes have entries near 1/sqrt(d); scaled up they speak as loudly as the embeddings."""
@@ -169,7 +171,8 @@ class AutoencoderPretrainer:
         self.modules: dict[str, nn.Module] = {"autoencoder": self.autoencoder}
         self.total_steps = int(self.net["ae_steps"])
         self.buckets = LengthBuckets((rows != PAD).sum(dim=1), int(self.net["ae_batch"] or preset.batch_size))
-        self.optimizer = torch.optim.Adam(self.autoencoder.parameters(), lr=float(self.net["ae_lr"]))
+        self.optimizer = torch.optim.Adam(self.autoencoder.parameters(), lr=float(self.net["ae_lr"]), fused=True)
+        self.autocast = autocast(self.device, bool(self.net["ae_mixed_precision"]))
         self.steps_done = 0
 
     def learning_rate(self) -> float:
@@ -185,9 +188,10 @@ class AutoencoderPretrainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate()
         ids = real.to(self.device).long()
-        loss, acc = reconstruction_loss(
-            self.autoencoder, ids, float(self.net["code_noise"]), float(self.net["word_dropout"])
-        )
+        with self.autocast:
+            loss, acc = reconstruction_loss(
+                self.autoencoder, ids, float(self.net["code_noise"]), float(self.net["word_dropout"])
+            )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(self.autoencoder.parameters(), float(self.net["grad_clip"]))
@@ -206,7 +210,8 @@ class AutoencoderPretrainer:
         try:
             for i in range(0, rows.shape[0], ENCODE_CHUNK):
                 index = order[i : i + ENCODE_CHUNK]
-                codes[index] = self.autoencoder.encode(rows[index])
+                with self.autocast:
+                    codes[index] = self.autoencoder.encode(rows[index])
         finally:
             self.autoencoder.train(was_training)
         return codes
