@@ -9,7 +9,11 @@ machine slows them less.  They use Adam without momentum (beta1 0, as in
 SNGAN and StyleGAN) at twice the usual rate, which spectral norm keeps
 stable and which markedly improves the first minutes, and a short EMA: a CPU
 run lasts a few thousand steps, and an average over the last thousand would
-still show its first blurry minutes.
+still show its first blurry minutes.  They ask for bfloat16 autocast, which
+core/devices.py grants only on CPUs that multiply bfloat16 natively (AMX,
+AVX512-BF16): there cpu-64 took 720 steps in three minutes instead of 493,
+and its samples' sliced Wasserstein distance to the demo paintings fell from
+234 to 136; elsewhere they train in float32 as before.
 """
 from __future__ import annotations
 
@@ -66,6 +70,7 @@ def _cpu(name: str, size: int, description: str, **net: object) -> Preset:
         metrics_every=250,
         checkpoint_every=500,
         device_kind="cpu",
+        mixed_precision=True,
         net={**_CPU_NET, **net},
         import_options={"size": size},
     )
