@@ -6,7 +6,7 @@ bench time if missing and possible).  Each verse is cut after every comma,
 semicolon, colon and full stop into clauses, about 105k distinct lines, and
 written into a cache folder outside the repository.  Where the Bible cannot
 be had the bench says so and falls back to lines made by the text demo's
-English templates, clearly labelled. cpu-small then trains through the app's
+English templates, clearly labelled.  cpu-small then trains through the app's
 own TrainingSession for ``--minutes`` of wall clock (autoencoder first, then
 the latent GAN); EMA-G's codes of four groups of 256 seeds, decoded as the
 studio does by default (options.py: sampling at temperature 1 with the
@@ -128,11 +128,11 @@ ROWS = (  # key, label, target test on (samples, real), target text
 )
 
 
-def group_metrics(lines: list[str], index: Any) -> dict[str, float]:
-    """Each figure's mean over consecutive groups of :data:`SAMPLES` lines."""
+def group_metrics(lines: list[str], index: Any, size: int = SAMPLES) -> dict[str, float]:
+    """Each figure's mean over consecutive groups of ``size`` lines."""
     from studio.domains.text.metrics import text_metrics
 
-    groups = [text_metrics(lines[i : i + SAMPLES], index) for i in range(0, len(lines), SAMPLES)]
+    groups = [text_metrics(lines[i : i + size], index) for i in range(0, len(lines), size)]
     keys = {key for g in groups for key in g}  # a figure is absent where a group has nothing to count
     return {key: sum(g[key] for g in groups if key in g) / sum(key in g for g in groups) for key in keys}
 
@@ -167,9 +167,10 @@ def main() -> None:
     session = TrainingSession.create(run_dir, "text", folder, preset=args.preset, steps=10**9, seed=0, device="cpu")
     corpus = session.corpus
     heldout = list(corpus.meta.get("heldout") or [])
-    real_lines = [line for g in range(GROUPS) for line in random.Random(g).sample(heldout, min(SAMPLES, len(heldout)))]
+    draw = min(SAMPLES, len(heldout))  # a small held-out set is drawn whole, four times alike
+    real_lines = [line for g in range(GROUPS) for line in random.Random(g).sample(heldout, draw)]
     index = corpus_index(corpus_lines(corpus))
-    real = group_metrics(real_lines, index)
+    real = group_metrics(real_lines, index, max(1, draw))
     print(f"corpus: {label}")
     print(f"  {corpus.report.items} training lines, {len(heldout)} held out, "
           f"vocabulary {len(corpus.meta['vocab'])} characters, language {corpus.meta.get('language')}")
