@@ -74,6 +74,63 @@ def test_autoencoder_learns_to_reconstruct(corpus, monkeypatch, bf16):
     assert fresh.steps_done == 60 and fresh.learning_rate() == pytest.approx(pre.learning_rate())
 
 
+class DirectionCritic(torch.nn.Module):
+    """Scores codes by how far they point along one direction: a critic whose opinion is known."""
+
+    def __init__(self, direction):
+        super().__init__()
+        self.direction = torch.nn.Parameter(5 * direction)
+
+    def forward(self, code):
+        return code @ self.direction
+
+
+def test_adversarial_pretraining_pulls_codes_toward_what_the_critic_calls_fake(corpus):
+    """ARAE's encoder term: with a weight, the critic's score of the codes falls; the critic itself is untouched."""
+    cpu = torch.device("cpu")
+    torch.manual_seed(0)
+    critic = DirectionCritic(torch.nn.functional.normalize(torch.randn(16), dim=0))
+    before = [p.detach().clone() for p in critic.parameters()]
+    rows = DOMAIN.real_batch(corpus.data, corpus.meta, train=True)
+    scores = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(0)
+        pre = DOMAIN.pretrainer(tiny_preset(adv_weight=weight), corpus, cpu)
+        assert pre.adversarial_weight == weight
+        for _ in range(15):
+            figures = pre.step(rows, critic=critic)
+        assert set(figures) == {"ae_loss", "ae_acc"}
+        assert pre.last_codes.shape == (50, 16) and not pre.last_codes.requires_grad
+        with torch.no_grad():
+            scores[weight] = float(critic(pre.encode(rows)).mean())
+    assert scores[1.0] < scores[0.0] - 1.0, scores
+    assert all(torch.equal(a, b) for a, b in zip(before, critic.parameters()))
+    assert all(p.grad is None and p.requires_grad for p in critic.parameters())
+
+
+def test_the_gan_trains_on_the_codes_during_adversarial_pretraining(corpus):
+    from studio.core.trainer import GANTrainer
+
+    cpu = torch.device("cpu")
+    trainer = GANTrainer(DOMAIN, tiny_preset(adv_weight=0.5, adv_d_steps=2, ae_steps=3), corpus, cpu, seed=0)
+    plain = GANTrainer(DOMAIN, tiny_preset(adv_weight=0.0, ae_steps=3), corpus, cpu, seed=0)
+    weights = lambda net: [p.detach().clone() for p in net.parameters()]
+    g0, d0, pg0 = weights(trainer.G), weights(trainer.D), weights(plain.G)
+    figures = trainer.train_step()
+    assert {"ae_loss", "ae_acc", "d_loss", "g_loss"} <= set(figures)
+    assert set(plain.train_step()) == {"ae_loss", "ae_acc"}
+    assert trainer.pre_step == 1 and trainer.gan_step == 0  # the GAN phase's count starts after pretraining
+    assert not all(torch.equal(a, b) for a, b in zip(g0, trainer.G.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(d0, trainer.D.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(pg0, plain.G.parameters()))
+    trainer.train_step()
+    trainer.train_step()  # the last autoencoder step: a fresh G and D for the GAN phase
+    assert trainer.gan_step == 0 and trainer.gan_data.shape == (50, 16)
+    assert all(p.grad is None for p in trainer.G.parameters()) and not trainer.opt_g.state
+    assert all(torch.equal(a, b) for a, b in zip(trainer.G.parameters(), trainer.G_ema.parameters()))
+    assert trainer.train_step().keys() >= {"d_loss", "g_loss"} and trainer.gan_step == 1
+
+
 def test_length_buckets_see_every_line_once_per_epoch_in_batches_of_one_length():
     from studio.domains.text.autoencoder import LengthBuckets
 

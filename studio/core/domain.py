@@ -143,14 +143,20 @@ class Pretrainer(Protocol):
     """An optional first phase run before the GAN (the text autoencoder).
 
     After ``total_steps`` steps the trainer encodes the whole corpus once with
-    :meth:`encode` and the GAN learns to imitate those codes.
+    :meth:`encode` and the GAN learns to imitate those codes.  An adversarial
+    pretrainer (``adversarial_weight`` > 0, ARAE) is handed the critic at every
+    step and the GAN trains alongside on ``last_codes``, ``adversarial_d_steps``
+    critic steps each time.
     """
 
     total_steps: int
     modules: dict[str, "nn.Module"]  # saved in checkpoints, handed to decode as ModelContext.aux
+    adversarial_weight: float
+    adversarial_d_steps: int
+    last_codes: "torch.Tensor | None"  # the GAN's real data for the step after an adversarial one
 
-    def step(self, real: "torch.Tensor") -> dict[str, float]:
-        """One optimisation step on a real batch; returns figures to plot."""
+    def step(self, real: "torch.Tensor", critic: "nn.Module | None" = None) -> dict[str, float]:
+        """One optimisation step on a real batch (pulled toward the ``critic``'s view if given); figures to plot."""
 
     def batch_index(self, counter: int, seed: int) -> "torch.Tensor":
         """Rows of the corpus for the ``counter``-th batch of the whole run (all processes counted), a

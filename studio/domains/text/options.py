@@ -13,5 +13,5 @@ DEFAULT_OPTIONS: dict[str, Any] = {  # sampling with phrasing came closest to re
     "seed": 0,
     "beam": 4,
     "lexicon": True,  # spell only the corpus's words (lexicon.py)
-    "phrasing": 1.0,  # the weight of the corpus's word pairs (phrasing.py)
+    "phrasing": 0.5,  # the weight of the corpus's word pairs (phrasing.py)
 }
