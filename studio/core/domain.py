@@ -151,8 +151,8 @@ class Pretrainer(Protocol):
 
     total_steps: int
     modules: dict[str, "nn.Module"]  # saved in checkpoints, handed to decode as ModelContext.aux
-    adversarial_weight: float
-    adversarial_d_steps: int
+    adversarial_weight: float  # optional: a pretrainer without it is plain (0)
+    adversarial_d_steps: int  # needed when adversarial_weight > 0, like last_codes
     last_codes: "torch.Tensor | None"  # the GAN's real data for the step after an adversarial one
 
     def step(self, real: "torch.Tensor", critic: "nn.Module | None" = None) -> dict[str, float]:

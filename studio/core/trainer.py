@@ -131,6 +131,7 @@ class GANTrainer:
             figures = self._pretrain_step()
             self.pre_step += 1
             if not self.in_pretraining:
+                assert self.pretrainer is not None
                 nets = list(self.pretrainer.modules.values())
                 if self._adversarial_pretraining:
                     self._build_gan()
@@ -160,8 +161,8 @@ class GANTrainer:
         That G and D only shape the codes: when pretraining ends the GAN phase
         starts afresh on the final codes.  Carried over, the G that had chased
         the moving codes sampled a narrow part of them (KJV, cpu-small: its
-        codes' effective dimension 8.6 against a fresh G's 25.3, BLEU-2 minus
-        self-BLEU-2 0.25 against 0.285 after the same ten minutes).
+        codes' effective dimension 8.6 against 25.3 for a fresh G trained on
+        the same final codes; BLEU-2 minus self-BLEU-2 0.25 against 0.285).
         """
         pre = self.pretrainer
         assert pre is not None
