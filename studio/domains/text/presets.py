@@ -29,8 +29,8 @@ steps each; about the size of the run-to-run spread, so a small gain at
 best).  The autoencoder runs in bfloat16 where the CPU multiplies it
 natively (AMX or AVX512-BF16; core/devices.py): a step of 128 KJV lines
 takes about 0.16 s instead of 0.23 s, with the same loss curve over 400
-steps.  On a CPU without bfloat16 the autoencoder takes about a third
-longer.  The latent GAN stays in float32: its small MLPs ran no faster in
+steps.  On a CPU without bfloat16 the autoencoder takes about 1.4 times
+as long.  The latent GAN stays in float32: its small MLPs ran no faster in
 bfloat16.
 
 The autoencoder trains as ARAE does (``adv_weight``, autoencoder.py): a
@@ -46,8 +46,8 @@ generator that had chased the moving codes is thrown away when the
 autoencoder is done (trainer.py).  The codes crowd closer (effective
 dimension 28 against 41), so the decoder needs less of the corpus's
 phrasing: options.py's default went from 1.0 to 0.5.  2,400 autoencoder
-steps leave the GAN about 3,000 of the ten minutes; with 2,700 it got 750
-to 1,550 and a run could end mid-transient (0.24).
+steps leave the GAN 2,600 to 3,000 steps of the ten minutes; with 2,700 it
+got 750 to 1,550 and a run could end mid-transient (0.24).
 """
 from __future__ import annotations
 
