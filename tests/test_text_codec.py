@@ -223,10 +223,12 @@ def test_a_real_run_through_the_session(tmp_path):
     assert "error" not in kinds, [p for k, p in events if k == "error"]
     logs = [r for k, p in events if k == "log" for r in p["records"]]
     assert any("ae_acc" in r for r in logs) and any("d_loss" in r for r in logs)
-    samples = [p for k, p in events if k == "samples"][-1]
-    assert all(isinstance(a, str) for a in samples["artifacts"])
-    metrics = [p for k, p in events if k == "metrics"][-1]["values"]
-    assert {"bleu2", "self_bleu2", "copied"} <= set(metrics)
+    samples = [p for k, p in events if k == "samples"]
+    assert all(isinstance(a, str) for a in samples[-1]["artifacts"])
+    assert [p["step"] for p in samples] == [5, 10, 17, 22]  # from the G beside the autoencoder, then the fresh G's
+    assert any("a fresh generator" in p["text"] for k, p in events if k == "message")
+    measured = [p for k, p in events if k == "metrics"]
+    assert [p["step"] for p in measured] == [22] and {"bleu2", "self_bleu2", "copied"} <= set(measured[0]["values"])
 
     model = load_model(tmp_path / "run")
     texts = model.render_seeds([0, 1, 2])
@@ -234,3 +236,9 @@ def test_a_real_run_through_the_session(tmp_path):
     assert texts == model.render_seeds([0, 1, 2])
     beam = model.render(np.zeros((1, 8), np.float32), {"decoding": "beam", "beam": 2, "psi": 0.7})
     assert isinstance(beam[0], str)
+
+    plain = {**overrides, "net": {**overrides["net"], "adv_weight": 0.0}}
+    session = TrainingSession.create(tmp_path / "plain", "text", folder, steps=5, device="cpu", overrides=plain)
+    events.clear()
+    assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
+    assert [p["step"] for k, p in events if k == "samples"] == [17]  # nothing to show until the GAN phase

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from studio.ui.plots import CATCH_ALL, DEFAULT_PANELS, REDRAW_INTERVAL_MS, LivePlots
+from studio.ui.plots import CATCH_ALL, DEFAULT_PANELS, PANEL_HELP, REDRAW_INTERVAL_MS, LivePlots
 
 pytestmark = pytest.mark.usefixtures("themed")
 
@@ -184,6 +184,9 @@ def test_default_panels_know_what_the_trainer_logs(plots, toy_domain, tmp_path):
     assert set(figures) <= known  # none of the trainer's own figures falls into "quality"
     plots.add_points(np.array([1]), {k: np.array([v]) for k, v in figures.items()})
     assert plots.panel_of("d_loss") == "losses" and plots.panel_of("d_real_sign") == "D(real) / D(fake)"
+    assert set(PANEL_HELP) == set(DEFAULT_PANELS) - {"quality"}  # every standard panel says how to read it
+    assert "autoencoder trains" in plots.panel("D(real) / D(fake)").toolTip()
+    assert plots.panel("quality").toolTip().startswith("Drag to pan")
 
 
 def test_autoencoder_phase_alone_sets_the_step_axis(plots):

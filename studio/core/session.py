@@ -265,12 +265,13 @@ class TrainingSession:
                 trainer.events.clear()
                 now = time.monotonic()
                 gan_step = trainer.gan_step
-                if phase == "gan" and figures:
+                if figures and self._has_samples():
                     timed = self.sample_interval_s > 0 and now - last_sample >= self.sample_interval_s
-                    if gan_step % self.preset.sample_every == 0 or timed:
+                    counted = trainer.pre_step if trainer.in_pretraining else gan_step
+                    if counted % self.preset.sample_every == 0 or timed:
                         self._samples(emit)
                         last_sample = time.monotonic()
-                    if gan_step % self.preset.metrics_every == 0:
+                    if not trainer.in_pretraining and gan_step % self.preset.metrics_every == 0:
                         self._flush(pending, emit, rate)
                         self._metrics(emit)
                 if trainer.step % self.preset.checkpoint_every == 0 or now - last_checkpoint >= CHECKPOINT_INTERVAL_S:
@@ -287,9 +288,9 @@ class TrainingSession:
             emit("finished", {"status": "failed", "step": trainer.step})
             return "failed"
         self._flush(pending, emit, rate)
+        if self._has_samples() and trainer.step > 0 and self._sampled_at != trainer.step:
+            self._samples(emit)
         if not trainer.in_pretraining and trainer.gan_step > 0:
-            if self._sampled_at != trainer.step:
-                self._samples(emit)
             if status == "finished" and self._measured_at != trainer.step:
                 self._metrics(emit)
         self._checkpoint(emit)
@@ -297,6 +298,11 @@ class TrainingSession:
         return status
 
     # ------------------------------------------------------------------ parts
+    def _has_samples(self) -> bool:
+        """Whether G has learnt anything to show: once it has taken GAN steps, or while it trains beside the pretrainer."""
+        trainer = self.trainer
+        return trainer.adversarial_pretraining if trainer.in_pretraining else trainer.gan_step > 0
+
     def _flush(self, pending: list[dict[str, Any]], emit: EventFn, rate: "_RateMeter") -> None:
         if not self.is_main:
             pending.clear()

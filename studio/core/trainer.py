@@ -133,9 +133,11 @@ class GANTrainer:
             if not self.in_pretraining:
                 assert self.pretrainer is not None
                 nets = list(self.pretrainer.modules.values())
-                if self._adversarial_pretraining:
+                if self.adversarial_pretraining:
                     self._build_gan()
                     nets += [self.G, self.D, self.G_ema]
+                    self.events.append(f"step {self.step}: the autoencoder is done; a fresh generator now learns "
+                                       "its final codes, so the samples start again from rough lines")
                 if self.dist is not None:
                     broadcast_modules(nets)
                 self.encode_corpus()
@@ -152,7 +154,8 @@ class GANTrainer:
         return figures
 
     @property
-    def _adversarial_pretraining(self) -> bool:
+    def adversarial_pretraining(self) -> bool:
+        """True where a G trains beside the pretrainer (ARAE), so there are samples to show from the first step."""
         return self.pretrainer is not None and float(getattr(self.pretrainer, "adversarial_weight", 0.0)) > 0
 
     def _pretrain_step(self) -> dict[str, float]:
@@ -166,7 +169,7 @@ class GANTrainer:
         """
         pre = self.pretrainer
         assert pre is not None
-        adversarial = self._adversarial_pretraining
+        adversarial = self.adversarial_pretraining
         figures = pre.step(self._pretrain_rows(), critic=self.D if adversarial else None)
         if adversarial and pre.last_codes is not None:
             figures.update(self._gan_step(pool=pre.last_codes, d_steps=int(pre.adversarial_d_steps)))

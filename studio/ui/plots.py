@@ -37,6 +37,18 @@ DEFAULT_LABELS: dict[str, str] = {
     "d_real": "D(real)", "d_fake": "D(fake)", "d_real_sign": "E[sign D(real)]",
     "ae_loss": "autoencoder loss", "ae_acc": "autoencoder accuracy",
 }
+PANEL_HELP: dict[str, str] = {
+    "losses": "The critic's (D) and the generator's (G) losses. They seesaw rather than fall together: "
+              "a steady seesaw is healthy, a loss that runs away or goes flat for good is not.",
+    "D(real) / D(fake)": "The critic's mean score of your data and of the generator's samples. The generator "
+                         "learns by closing the gap. While a text run's autoencoder trains, the encoder pulls its "
+                         "codes toward what the generator makes, so D(fake) may sit above D(real): the method "
+                         "working, not a fault.",
+    "autoencoder": "How well the text autoencoder rebuilds your lines: its loss, and its accuracy per "
+                   "character. The GAN phase starts when it is done.",
+}
+"""What each standard panel shows and how to read it: the panel's tooltip, beside how to navigate it."""
+NAVIGATION_HELP = "Drag to pan, wheel to zoom, right-click for options; the small 'A' button restores auto-range"
 CATCH_ALL = "quality"
 SMOOTHED_PANELS = frozenset(DEFAULT_PANELS) - {CATCH_ALL}
 """Noisy per-step curves get the "Smooth" EMA; quality figures, few and far between, are drawn as they are."""
@@ -362,7 +374,8 @@ class LivePlots(QWidget):
         box.setAutoVisible(y=True)  # zoomed in on some steps, the values there fill the height
         box.sigRangeChangedManually.connect(lambda mask, b=box: self._user_moved_x(b, mask))
         box.sigStateChanged.connect(self._auto_button)
-        plot.setToolTip("Drag to pan, wheel to zoom, right-click for options; the small 'A' button restores auto-range")
+        help_text = PANEL_HELP.get(title)
+        plot.setToolTip(f"{help_text}\n\n{NAVIGATION_HELP}" if help_text else NAVIGATION_HELP)
         self._splitter.addWidget(plot)
         return plot
 
