@@ -52,10 +52,13 @@ class TimedRun:
     snapshots: dict[float, Any] = field(default_factory=dict)  # training minutes -> what ``snapshot`` returned
 
 
-def train_for(session: Any, minutes: float, snapshot: Callable[[Any], Any], at: tuple[float, ...] = ()) -> TimedRun:
+def train_for(session: Any, minutes: float, snapshot: Callable[[Any], Any], at: tuple[float, ...] = (),
+              reserve_s: float = 0.0) -> TimedRun:
     """Trains ``session`` for ``minutes`` of wall clock; calls ``snapshot(session)`` after ``at`` minutes and at the end.
 
-    Time spent inside ``snapshot`` is not counted as training time.
+    Time spent inside ``snapshot`` is not counted as training time.  Training
+    stops ``reserve_s`` early, for what the session does after a stop (a text
+    run fits its decoding), which counts; the run's messages are printed.
     """
     from studio.core.session import TrainControl
 
@@ -74,7 +77,9 @@ def train_for(session: Any, minutes: float, snapshot: Callable[[Any], Any], at: 
             paused += time.monotonic() - began
         if kind == "error":
             print(f"training error: {payload.get('text')}", flush=True)
-        if trained >= minutes * 60:
+        elif kind == "message":
+            print(f"  [{trained / 60:5.2f} min] {payload.get('text')}", flush=True)
+        if trained >= minutes * 60 - reserve_s:
             control.stop()
 
     status = session.run(on_event, control)

@@ -148,6 +148,25 @@ def test_word_controls_grey_out_for_models_that_cannot_use_them(qtbot):
     assert changed.args[0]["lexicon"] is False and not decoding.phrasing.isEnabled()
 
 
+def test_a_run_s_own_phrasing_fills_the_box_once_per_model(qtbot, text_env, text_run):
+    window, tab, controls = _window(qtbot, text_run[0])
+    _with_model(qtbot, tab, text_run[1])
+    explorer, decoding = tab.explorer, controls.decoding
+    assert decoding.phrasing.value() == DEFAULT_OPTIONS["phrasing"]  # this run fitted nothing: too few held out
+    tab.model.decode_defaults = {"phrasing": 0.85}  # as load_model reads it from a run that fitted its weight
+    explorer.set_position(0.2, 0.7)
+    qtbot.waitUntil(lambda: decoding.phrasing.value() == 0.85 and explorer.render_is_current(), timeout=WAIT_MS)
+    assert "own balance" in controls.message.text()
+    decoding.phrasing.setValue(0.3)  # the writer's choice stands while the same model renders on
+    explorer.set_position(0.6, 0.4)
+    qtbot.waitUntil(lambda: explorer.render_is_current(), timeout=WAIT_MS)
+    assert decoding.phrasing.value() == 0.3
+    assert decoding.use_model_defaults(("another run", 10), {"phrasing": 1.2}) == 1.2  # another model: its own
+    assert decoding.use_model_defaults(("another run", 10), {"phrasing": 1.2}) is None
+    assert decoding.use_model_defaults(("a third", 5), {}) is None and decoding.phrasing.value() == 1.2
+    close_window(window)
+
+
 def test_my_lines_become_corner_anchors_and_bad_lines_are_messages(qtbot, text_env, text_run, screenshot_dir):
     window, tab, controls = _window(qtbot, text_run[0])
     controls.line_edit.setText("the owl sleeps by the lake")

@@ -258,3 +258,11 @@ class Domain(Protocol):
     def reference_metrics(self, corpus: Corpus) -> dict[str, float]:
         """The corpus's own values of the figures :meth:`metrics` logs ({} when none make sense);
         drawn as dashed reference lines beside the samples' curves."""
+
+    def calibrate_decoding(self, generate: Callable[[list[int]], "torch.Tensor"], corpus: Corpus,
+                           ctx: ModelContext) -> dict[str, Any]:
+        """Optional: decode options fitted to the run when training stops (the text domain's phrasing weight).
+
+        ``generate(seeds)`` gives EMA-G's outputs.  The options are kept in the
+        run's last checkpoint and become its model's defaults, under whatever
+        a caller asks for."""

@@ -34,13 +34,16 @@ class Model:
         self.device = device
         self.step = step
         self.run_path = run_path
+        self.decode_defaults: dict[str, Any] = {}  # fitted to this model when its run stopped (load_model)
 
     @property
     def z_dim(self) -> int:
         return self.preset.z_dim
 
     def context(self, options: dict[str, Any] | None = None) -> ModelContext:
-        return ModelContext(self.preset, self.meta, self.device, aux=self.aux, options=dict(options or {}))
+        """What decoding needs; the options asked for override the model's own defaults."""
+        return ModelContext(self.preset, self.meta, self.device, aux=self.aux,
+                            options={**self.decode_defaults, **(options or {})})
 
     @torch.no_grad()
     def generate(self, z: np.ndarray) -> torch.Tensor:
@@ -81,7 +84,9 @@ def load_model(run_dir: str | Path, device: str | None = "cpu", checkpoint: str 
     ckpt = ck.read_checkpoint(checkpoint) if checkpoint else ck.load_latest(run.checkpoints)
     if ckpt is None:
         raise ck.CheckpointError(f"{run.checkpoints}: the run has no checkpoint yet; train it first")
-    return _model_of_run(run, ckpt.tensors, pick_device(device), ckpt.step)
+    model = _model_of_run(run, ckpt.tensors, pick_device(device), ckpt.step)
+    model.decode_defaults = dict(ckpt.info.get("decode_defaults") or {})
+    return model
 
 
 def load_live_model(run_dir: str | Path, arrays: dict[str, np.ndarray], step: int) -> Model:
@@ -148,7 +153,7 @@ def save_model_file(model: Model, path: str | Path, note: str = "") -> Path:
     write_atomically(path, lambda tmp: save_file(half, str(tmp)))
     record = {
         "domain": model.domain.name, "preset": model.preset.to_dict(), "meta": model.meta, "step": model.step,
-        "note": note, "software": software_versions(),
+        "decode_defaults": model.decode_defaults, "note": note, "software": software_versions(),
     }
     json_path = path.with_suffix(".json")
     write_text_atomically(json_path, json.dumps(record, indent=1, ensure_ascii=False))
@@ -166,5 +171,7 @@ def load_model_file(path: str | Path, device: str | None = "cpu") -> Model:
     except (OSError, ValueError) as exc:
         raise ck.CheckpointError(f"{path}: cannot be read as a GAN Studio model ({exc})") from exc
     domain = get_domain(record["domain"])
-    return model_from_tensors(domain, Preset.from_dict(record["preset"]), record["meta"], tensors,
-                              pick_device(device), int(record["step"]), None)
+    model = model_from_tensors(domain, Preset.from_dict(record["preset"]), record["meta"], tensors,
+                               pick_device(device), int(record["step"]), None)
+    model.decode_defaults = dict(record.get("decode_defaults") or {})
+    return model

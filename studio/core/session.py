@@ -103,6 +103,8 @@ class TrainingSession:
         self.sample_interval_s = 0.0  # > 0: also sample on a timer, for live viewers
         self._sampled_at = -1
         self._measured_at = -1
+        self.decode_defaults: dict[str, Any] = {}  # fitted to the model of step _calibrated_at (calibrate_decoding)
+        self._calibrated_at = -1
         self._weights_sent = float("-inf")
 
     # --------------------------------------------------------------- creation
@@ -202,7 +204,11 @@ class TrainingSession:
             if writer:
                 run.truncate_metrics(trainer.step)
             notes.append(f"resumed from {checkpoint.path.name} (step {trainer.step})")
-        return cls(run, config, domain, preset, corpus, trainer, notes)
+        session = cls(run, config, domain, preset, corpus, trainer, notes)
+        if checkpoint is not None and "decode_defaults" in checkpoint.info:
+            session.decode_defaults = dict(checkpoint.info["decode_defaults"])
+            session._calibrated_at = trainer.step
+        return session
 
     # ------------------------------------------------------------- properties
     @property
@@ -293,6 +299,8 @@ class TrainingSession:
         if not trainer.in_pretraining and trainer.gan_step > 0:
             if status == "finished" and self._measured_at != trainer.step:
                 self._metrics(emit)
+            if self._calibrated_at != trainer.step:
+                self._calibrate(emit)
         self._checkpoint(emit)
         emit("finished", {"status": status, "step": trainer.step})
         return status
@@ -359,11 +367,34 @@ class TrainingSession:
             emit("message", {"text": f"could not write {self.run_dir.metrics_path}: {exc.strerror or exc}"})
         emit("metrics", {"step": self.trainer.step, "values": values})
 
+    def _calibrate(self, emit: EventFn) -> None:
+        """The domain's decode options fitted to the model as training stops (text: its phrasing weight)."""
+        calibrate = getattr(self.domain, "calibrate_decoding", None)
+        if not self.is_main or calibrate is None:
+            return
+        started = time.monotonic()
+        trainer = self.trainer
+        try:
+            with torch.random.fork_rng(devices=[]):
+                self.decode_defaults = calibrate(lambda seeds: trainer.generate(seeds_to_z(seeds, self.preset.z_dim)),
+                                                 self.corpus, trainer.model_context())
+        except (RuntimeError, ValueError) as exc:  # the model is saved all the same, with the usual defaults
+            self.decode_defaults = {}
+            emit("message", {"text": f"could not fit this run's decoding: {_readable(exc)}"})
+        self._calibrated_at = trainer.step
+        if self.decode_defaults:
+            chosen = ", ".join(f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
+                               for key, value in self.decode_defaults.items())
+            emit("message", {"text": f"this run decodes with {chosen} by default "
+                                     f"(fitted in {time.monotonic() - started:.0f} s)"})
+
     def _checkpoint(self, emit: EventFn) -> None:
         if not self.is_main:
             return
         tensors, info = self.trainer.state_tensors()
         info["preset"] = self.preset.name
+        if self._calibrated_at == self.trainer.step and self.decode_defaults:
+            info["decode_defaults"] = self.decode_defaults
         try:
             path = ck.save_checkpoint(self.run_dir.checkpoints, self.trainer.step, tensors, info)
             ck.prune(self.run_dir.checkpoints, KEEP_CHECKPOINTS)

@@ -230,6 +230,7 @@ class DecodingControls(QWidget):
         super().__init__(parent)
         self._has_pairs = True
         self._model_words: tuple[bool, bool] | None = None
+        self._defaults_of: tuple[str, int] | None = None  # the model whose own defaults were last taken
         self.method = QComboBox()
         for i, (key, title, tip) in enumerate(DECODINGS):
             self.method.addItem(title, key)
@@ -325,6 +326,17 @@ class DecodingControls(QWidget):
                                  "This model keeps no word pairs of its folder (a language without spaces, "
                                  "or a run from an older version)")
         self._show_knobs()
+
+    def use_model_defaults(self, model_key: tuple[str, int], defaults: dict[str, Any]) -> float | None:
+        """Takes a model's own phrasing weight (fitted when its run stopped) once per model; returns it if taken.
+
+        Once per model, so a weight the writer then sets stands while the same model renders on.
+        """
+        if "phrasing" not in defaults or model_key == self._defaults_of:
+            return None
+        self._defaults_of = model_key
+        self.phrasing.setValue(float(defaults["phrasing"]))
+        return self.phrasing.value()
 
     def _changed(self, *_: Any) -> None:
         self._show_knobs()
@@ -437,6 +449,11 @@ class TextControls(QWidget):
         meta = model.meta if model is not None else {}
         self.decoding.set_model_words(model is None or bool(meta.get("lexicon")),
                                       model is None or bool(meta.get("word_pairs")))
+        if model is not None:
+            taken = self.decoding.use_model_defaults((str(model.run_path), model.step), model.decode_defaults)
+            if taken is not None:
+                self.show_message(f"Phrasing {taken:.2f}: this run's own balance of likeness and variety, "
+                                  "fitted to its held-out lines when training stopped", "ok")
 
     # ----------------------------------------------------------------- messages
     def show_message(self, text: str, kind: str = "info") -> None:

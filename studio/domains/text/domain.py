@@ -13,7 +13,7 @@ domain and its presets stays cheap.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from studio.core.domain import CancelFn, Corpus, ModelContext, Neighbour, Preset, ProgressFn
 from studio.domains.text.presets import PRESETS
@@ -131,6 +131,25 @@ class TextDomain:
 
         samples = self.decode_codes(output, ctx, {})
         return text_metrics(samples, corpus_lines(corpus))
+
+    def calibrate_decoding(self, generate: Callable[[list[int]], "torch.Tensor"], corpus: Corpus,
+                           ctx: ModelContext) -> dict[str, Any]:
+        """The run's own phrasing weight (calibration.py), or nothing where it keeps no word pairs or too few
+        held-out lines to judge by."""
+        from studio.domains.text import calibration
+        from studio.domains.text.corpus import corpus_lines
+        from studio.domains.text.metrics import corpus_index
+        from studio.domains.text.options import DEFAULT_OPTIONS
+
+        heldout = list(corpus.meta.get("heldout") or [])
+        if not corpus.meta.get("word_pairs") or len(heldout) < calibration.MIN_HELDOUT:
+            return {}
+        count = calibration.GROUPS * calibration.group_size(len(heldout))
+        codes = generate(list(range(calibration.SEED_BASE, calibration.SEED_BASE + count)))
+        weight = calibration.calibrate_phrasing(
+            lambda w: self.decode_codes(codes, ctx, {**DEFAULT_OPTIONS, "phrasing": w}),
+            heldout, corpus_index(corpus_lines(corpus)), float(DEFAULT_OPTIONS["phrasing"]))
+        return {} if weight is None else {"phrasing": weight}
 
     def reference_metrics(self, corpus: Corpus) -> dict[str, float]:
         """The corpus's own figures (held-out real lines scored like samples): dashed lines and alarms in the UI."""
