@@ -31,11 +31,11 @@ def linear_figures(monkeypatch):
 def test_the_weight_balances_the_likeness_and_sameness_margins(linear_figures):
     decode, decoded = linear_figures
     index = corpus_index(["a line", "another line"])
-    # (0.127 - 0.2w) / 0.02 = (0.2w - 0.078) / 0.05  <=>  w = 0.565
-    assert calibration.calibrate_phrasing(decode, ["real"] * 100, index, start=0.5) == pytest.approx(0.565, abs=0.006)
+    # room for likeness 0.02 - (0.127 - 0.2w) = room for sameness 0.05 - (0.2w - 0.078)  <=>  w = 0.5875
+    assert calibration.calibrate_phrasing(decode, ["real"] * 100, index, start=0.5) == pytest.approx(0.5875, abs=0.006)
     assert decoded == [0.5, 0.75]  # a step past the crossing, then interpolated
     decoded.clear()
-    assert calibration.calibrate_phrasing(decode, ["real"] * 100, index, start=1.5) == pytest.approx(0.565, abs=0.006)
+    assert calibration.calibrate_phrasing(decode, ["real"] * 100, index, start=1.5) == pytest.approx(0.5875, abs=0.006)
     assert decoded == [1.5, 1.25, 1.0, 0.75, 0.5]  # stepping down from above
     assert calibration.calibrate_phrasing(decode, ["real"] * 63, index, start=0.5) is None  # too few to judge
 
