@@ -49,7 +49,7 @@ CORPUS_VERSION = 1  # bump when the lines written change
 VERSE = re.compile(r"^\s+\d+\s+(.*\S)\s*$")
 CLAUSE_END = re.compile(r"(?<=[,;:.?!])\s+")
 FALLBACK_LINES = 100_000
-FIT_RESERVE_S = 30  # training stops this early, so fitting the phrasing weight ends within the minutes
+FIT_RESERVE_S = 25  # training stops this early, so fitting the phrasing weight ends within the minutes
 
 
 def decodings(fitted: float | None) -> dict[str, dict[str, Any]]:

@@ -307,7 +307,7 @@ class TrainingSession:
 
     # ------------------------------------------------------------------ parts
     def _has_samples(self) -> bool:
-        """Whether G has learnt anything to show: once it has taken GAN steps, or while it trains beside the pretrainer."""
+        """Whether G has anything to show: once it has taken GAN steps, or while it trains beside the pretrainer."""
         trainer = self.trainer
         return trainer.adversarial_pretraining if trainer.in_pretraining else trainer.gan_step > 0
 

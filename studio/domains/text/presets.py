@@ -33,21 +33,28 @@ steps.  On a CPU without bfloat16 the autoencoder takes about 1.4 times
 as long.  The latent GAN stays in float32: its small MLPs ran no faster in
 bfloat16.
 
-The autoencoder trains as ARAE does (``adv_weight``, autoencoder.py): a
-GAN learns its codes alongside, two critic steps per autoencoder step
-(about 13 % more time a step), and the encoder is pulled toward what the
-generator makes.  Without it every GAN we tried on the KJV codes (other
-losses, widths, batch sizes, priors, packing, whitening) sampled between
-lines and stopped at BLEU-2 minus self-BLEU-2 of 0.26 to 0.275 near BLEU-2
-0.70 (four groups of 256 samples x two decoding seeds); the targets need
-0.279.  With weight 0.3 to 0.6 a fresh GAN on the final codes reaches 0.285
-to 0.29 and copies under 1 % of lines (1.0: 0.30, but 2 % copied).  The
-generator that had chased the moving codes is thrown away when the
-autoencoder is done (trainer.py).  The codes crowd closer (effective
-dimension 28 against 41), so the decoder needs less of the corpus's
-phrasing: options.py's default went from 1.0 to 0.5.  2,400 autoencoder
-steps leave the GAN 2,600 to 3,000 steps of the ten minutes; with 2,700 it
-got 750 to 1,550 and a run could end mid-transient (0.24).
+The autoencoder trains as ARAE does (``adv_weight``, autoencoder.py): a GAN
+learns its codes alongside, two critic steps per autoencoder step (about
+13 % more time a step), and the encoder is pulled toward what the generator
+makes.  Without it every GAN we tried on the KJV codes (other losses,
+widths, batch sizes, priors, packing, whitening) sampled between lines and
+stopped at BLEU-2 minus self-BLEU-2 of 0.26 to 0.275 near BLEU-2 0.70 (four
+groups of 256 samples x two decoding seeds); the targets need 0.279.  With
+weight 0.3 to 0.6 a fresh GAN on the final codes reaches 0.285 to 0.29 and
+copies under 1 % of lines (1.0: 0.30, but 2 % copied).  Weight 0.8 looked
+better once (0.298 over 4,096 samples, 1.6 % copied, 2,500 GAN steps) but
+not in the ten-minute bench (0.289 and 0.282 over 4,096 samples, 1.3-1.5 %
+copied, against 0.286-0.289 at 0.5), so 0.5 stays.  The generator that had
+chased the moving codes is thrown away when the autoencoder is done
+(trainer.py).  The codes crowd closer (effective dimension 28 against 41),
+so the decoder needs less of the corpus's phrasing: options.py's default
+went from 1.0 to 0.5, and each run now fits its own weight when it stops
+(calibration.py).  2,400 autoencoder steps leave the GAN 2,600 to 3,000
+steps of the ten minutes on a fast day, but the autoencoder's step time
+varies with the machine's load (0.185 to 0.25 s on the bench's machine from
+one day to the next), and on a slow day the GAN got 880 to 1,540; with 2,700
+it got 750 to 1,550 and a run could end mid-transient (0.24).  2,100 steps
+at weight 0.8 gave the GAN 2,263 steps but the lower frontier above.
 """
 from __future__ import annotations
 
