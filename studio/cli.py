@@ -172,7 +172,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     model = load_model(args.run_dir, device=args.device)
     seeds = [args.seed + i for i in range(args.count)]
-    options = {**model.decode_defaults, **decode_options(args.option)}  # the exports record what decoded them
+    options = model.decode_options(decode_options(args.option))  # the exports record what decoded them
     artifacts = model.render_seeds(seeds, {**options, "psi": args.psi})
     out = Path(args.out)
     domain = model.domain
@@ -197,7 +197,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
         raise SystemExit("interpolate needs at least two seeds")
     model = load_model(args.run_dir, device=args.device)
     latents = walk(list(seeds_to_z(args.seeds, model.z_dim)), args.frames)
-    options = {**model.decode_defaults, **decode_options(args.option)}
+    options = model.decode_options(decode_options(args.option))  # the exports record what decoded them
     artifacts = []
     for start in range(0, len(latents), 64):
         artifacts += model.render(latents[start:start + 64], {**options, "psi": args.psi})

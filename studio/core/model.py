@@ -40,10 +40,12 @@ class Model:
     def z_dim(self) -> int:
         return self.preset.z_dim
 
+    def decode_options(self, asked: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The model's own decode defaults with what a caller asks for on top: what actually decodes."""
+        return {**self.decode_defaults, **(asked or {})}
+
     def context(self, options: dict[str, Any] | None = None) -> ModelContext:
-        """What decoding needs; the options asked for override the model's own defaults."""
-        return ModelContext(self.preset, self.meta, self.device, aux=self.aux,
-                            options={**self.decode_defaults, **(options or {})})
+        return ModelContext(self.preset, self.meta, self.device, aux=self.aux, options=self.decode_options(options))
 
     @torch.no_grad()
     def generate(self, z: np.ndarray) -> torch.Tensor:
