@@ -1,9 +1,12 @@
 """Checkpoints as safetensors + JSON, written atomically, read with fallback.
 
-Loading a checkpoint never runs code from it (no pickle).  Every file is
+Loading a checkpoint never runs code from it (no pickle), and its safetensors
+header is checked before any tensor is read (validation.py).  Every file is
 written to a temporary name and moved into place with ``os.replace``; the
 JSON (written last) records the tensor file's SHA-256, so a truncated or
-damaged checkpoint is detected and the previous one is used instead.
+damaged checkpoint is detected and the previous one is used instead.  A
+process killed between the two writes leaves a tensor file without its JSON;
+the next :func:`prune` removes it.
 """
 from __future__ import annotations
 
@@ -17,8 +20,10 @@ from typing import Any
 import torch
 
 from studio.core.files import write_atomically, write_text_atomically
+from studio.core.validation import DescriptionError, Expected, check_tensors, read_header
 
 _NAME = re.compile(r"^step-(\d{7,})\.json$")
+_TENSORS = re.compile(r"^step-(\d{7,})\.safetensors$")
 
 
 class CheckpointError(RuntimeError):
@@ -52,9 +57,15 @@ def save_checkpoint(folder: str | Path, step: int, tensors: dict[str, torch.Tens
     tensor_path = folder / f"{stem}.safetensors"
     json_path = folder / f"{stem}.json"
     cpu = {k: v.detach().to("cpu").clone().contiguous() for k, v in tensors.items()}
+    had_description = json_path.exists()
     write_atomically(tensor_path, lambda p: save_file(cpu, str(p)))
     record = dict(info, step=step, tensors=tensor_path.name, sha256=_sha256(tensor_path))
-    write_text_atomically(json_path, json.dumps(record, indent=1))
+    try:
+        write_text_atomically(json_path, json.dumps(record, indent=1))
+    except OSError:
+        if not had_description:
+            tensor_path.unlink(missing_ok=True)  # no JSON will ever vouch for it
+        raise
     return json_path
 
 
@@ -71,33 +82,44 @@ def list_checkpoints(folder: str | Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def read_checkpoint(json_path: str | Path) -> Checkpoint:
-    """Reads and verifies one checkpoint; raises CheckpointError with the reason."""
+def read_checkpoint(json_path: str | Path, expected: Expected | None = None) -> Checkpoint:
+    """Reads and verifies one checkpoint; raises CheckpointError with the reason.
+
+    ``expected`` (validation.Plan.expected) names the tensors the caller's nets will
+    hold; their shapes and dtypes in the header must match before anything is loaded.
+    """
     from safetensors.torch import load_file
 
     json_path = Path(json_path)
     try:
         info = json.loads(json_path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
+        name, step = info["tensors"], int(info["step"])
+    except (OSError, ValueError, TypeError, KeyError) as exc:
         raise CheckpointError(f"{json_path}: unreadable checkpoint description ({exc})") from exc
-    tensor_path = json_path.with_name(info.get("tensors", ""))
+    tensor_path = json_path.with_name(str(name))
     if not tensor_path.is_file():
         raise CheckpointError(f"{tensor_path}: tensor file is missing")
+    try:
+        read_header(tensor_path)
+        if expected:
+            check_tensors(tensor_path, expected)
+    except DescriptionError as exc:
+        raise CheckpointError(str(exc)) from exc
     if info.get("sha256") and _sha256(tensor_path) != info["sha256"]:
         raise CheckpointError(f"{tensor_path}: contents do not match the checksum (damaged or truncated)")
     try:
         tensors = load_file(str(tensor_path))
     except Exception as exc:  # safetensors raises its own error types for bad headers
         raise CheckpointError(f"{tensor_path}: cannot be read ({exc})") from exc
-    return Checkpoint(json_path, int(info["step"]), tensors, info)
+    return Checkpoint(json_path, step, tensors, info)
 
 
-def load_latest(folder: str | Path) -> Checkpoint | None:
+def load_latest(folder: str | Path, expected: Expected | None = None) -> Checkpoint | None:
     """The newest readable checkpoint, falling back past damaged ones (listed in ``skipped``)."""
     skipped: list[tuple[str, str]] = []
     for _, json_path in reversed(list_checkpoints(folder)):
         try:
-            ckpt = read_checkpoint(json_path)
+            ckpt = read_checkpoint(json_path, expected)
         except CheckpointError as exc:
             skipped.append((str(json_path), str(exc)))
             continue
@@ -109,11 +131,19 @@ def load_latest(folder: str | Path) -> Checkpoint | None:
 
 
 def prune(folder: str | Path, keep: int = 3) -> None:
-    """Deletes all but the newest ``keep`` checkpoints."""
-    for _, json_path in list_checkpoints(folder)[:-keep] if keep > 0 else []:
+    """Deletes all but the newest ``keep`` checkpoints, and tensor files older than the newest that no JSON vouches for."""
+    found = list_checkpoints(folder)
+    for _, json_path in found[:-keep] if keep > 0 else []:
         tensor_path = json_path.with_suffix(".safetensors")
         json_path.unlink(missing_ok=True)
         tensor_path.unlink(missing_ok=True)
+    if not found:
+        return
+    newest = found[-1][0]
+    for path in Path(folder).iterdir():
+        m = _TENSORS.match(path.name)
+        if m and int(m.group(1)) < newest and not path.with_suffix(".json").exists():
+            path.unlink(missing_ok=True)
 
 
 def flatten_optimizer(state: dict[str, Any], prefix: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

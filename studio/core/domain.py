@@ -196,6 +196,9 @@ class Domain(Protocol):
     Figures left out are still logged to metrics.jsonl but not drawn (a per-track breakdown, say)."""
     figure_labels: dict[str, str]
     """Optional: legend text for the figures ("empty bars" for "EB")."""
+    limits: dict[str, tuple[int, int]]
+    """Optional: bounds of the sizes a run may describe, keyed "net.<key>" or "meta.<key>" ("meta.size": (8, 1024));
+    a run or model file outside them is refused before its nets are built (core/validation.py)."""
 
     def default_preset(self, device_type: str) -> str:
         """The preset to offer first on a device type ("cpu", "cuda", "mps")."""

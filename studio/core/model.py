@@ -17,8 +17,8 @@ from studio.core.devices import pick_device
 from studio.core.files import write_atomically, write_text_atomically
 from studio.core.domain import Domain, ModelContext, Preset
 from studio.core.latent import seeds_to_z, truncate
-from studio.core.runs import RunDir
-from studio.domains import get_domain
+from studio.core.runs import RUN_FILE, RunDir
+from studio.core.validation import Plan, check_tensors, plan_model_file, plan_run, read_description
 
 
 class Model:
@@ -83,10 +83,13 @@ class Model:
 def load_model(run_dir: str | Path, device: str | None = "cpu", checkpoint: str | Path | None = None) -> Model:
     """The run's newest readable checkpoint (or the given one) as a :class:`Model`."""
     run = RunDir.open(run_dir)
-    ckpt = ck.read_checkpoint(checkpoint) if checkpoint else ck.load_latest(run.checkpoints)
+    plan = _plan_of_run(run)
+    ckpt = (ck.read_checkpoint(checkpoint, plan.expected) if checkpoint
+            else ck.load_latest(run.checkpoints, plan.expected))
     if ckpt is None:
         raise ck.CheckpointError(f"{run.checkpoints}: the run has no checkpoint yet; train it first")
-    model = _model_of_run(run, ckpt.tensors, pick_device(device), ckpt.step)
+    model = model_from_tensors(plan.domain, plan.preset, plan.meta, ckpt.tensors, pick_device(device), ckpt.step,
+                               run.path)
     model.decode_defaults = dict(ckpt.info.get("decode_defaults") or {})
     return model
 
@@ -94,15 +97,14 @@ def load_model(run_dir: str | Path, device: str | None = "cpu", checkpoint: str 
 def load_live_model(run_dir: str | Path, arrays: dict[str, np.ndarray], step: int) -> Model:
     """A CPU model from the numpy weights a training session sends its live viewers (session ``weights`` event)."""
     tensors = {name: torch.from_numpy(np.asarray(array)) for name, array in arrays.items()}
-    return _model_of_run(RunDir.open(run_dir), tensors, torch.device("cpu"), int(step))
+    run = RunDir.open(run_dir)
+    plan = _plan_of_run(run)
+    return model_from_tensors(plan.domain, plan.preset, plan.meta, tensors, torch.device("cpu"), int(step), run.path)
 
 
-def _model_of_run(run: RunDir, tensors: dict[str, torch.Tensor], device: torch.device, step: int) -> Model:
-    """Builds the nets the run's ``run.json`` describes and fills them with ``tensors``."""
-    config = run.read_config()
-    domain = get_domain(config["domain"])
-    preset = Preset.from_dict(config["preset"])
-    return model_from_tensors(domain, preset, config["corpus"]["meta"], tensors, device, step, run.path)
+def _plan_of_run(run: RunDir) -> Plan:
+    """The nets the run's ``run.json`` describes, checked before anything is allocated."""
+    return plan_run(read_description(run.path / RUN_FILE), run.path / RUN_FILE)
 
 
 def model_from_tensors(domain: Domain, preset: Preset, meta: dict[str, Any], tensors: dict[str, torch.Tensor],
@@ -167,13 +169,15 @@ def load_model_file(path: str | Path, device: str | None = "cpu") -> Model:
     from safetensors.torch import load_file
 
     path = Path(path)
+    json_path = path.with_suffix(".json")
+    record = read_description(json_path)
+    plan = plan_model_file(record, json_path)
+    check_tensors(path, plan.expected, half_ok=True)
     try:
-        record = json.loads(path.with_suffix(".json").read_text("utf-8"))
         tensors = {k: (v.float() if v.is_floating_point() else v) for k, v in load_file(str(path)).items()}
     except (OSError, ValueError) as exc:
         raise ck.CheckpointError(f"{path}: cannot be read as a GAN Studio model ({exc})") from exc
-    domain = get_domain(record["domain"])
-    model = model_from_tensors(domain, Preset.from_dict(record["preset"]), record["meta"], tensors,
-                               pick_device(device), int(record["step"]), None)
+    model = model_from_tensors(plan.domain, plan.preset, plan.meta, tensors, pick_device(device),
+                               int(record["step"]), None)
     model.decode_defaults = dict(record.get("decode_defaults") or {})
     return model

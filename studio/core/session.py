@@ -22,8 +22,9 @@ from studio.core.devices import configure_threads, describe, pick_device
 from studio.core.distributed import DistContext
 from studio.core.domain import Corpus, Domain, Preset, ProgressFn
 from studio.core.latent import seeds_to_z
-from studio.core.runs import RunDir
+from studio.core.runs import RUN_FILE, RunDir
 from studio.core.trainer import GANTrainer, TrainingDiverged
+from studio.core.validation import plan_run
 from studio.domains import get_domain
 
 EventFn = Callable[[str, dict[str, Any]], None]
@@ -169,8 +170,8 @@ class TrainingSession:
         writer = dist is None or dist.is_main
         run = RunDir.open(run_dir)
         config = run.read_config()
-        domain = get_domain(config["domain"])
-        preset = Preset.from_dict(config["preset"])
+        plan = plan_run(config, run.path / RUN_FILE)  # an edited or damaged run.json is refused before allocating
+        domain, preset = plan.domain, plan.preset
         folder = Path(data_dir) if data_dir else Path(config["data_dir"])
         if not folder.is_dir():
             raise FileNotFoundError(f"the run's data folder {folder} is missing; pass the folder it moved to")
@@ -197,7 +198,7 @@ class TrainingSession:
         trainer = GANTrainer(
             domain, preset, corpus, pick_device(config["device"]), seed=int(config["seed"]), dist=dist
         )
-        checkpoint = ck.load_latest(run.checkpoints)
+        checkpoint = ck.load_latest(run.checkpoints, plan.expected)
         if checkpoint is not None:
             notes += [f"skipped damaged checkpoint: {reason}" for _, reason in checkpoint.skipped]
             trainer.load_state(checkpoint.tensors, checkpoint.info)

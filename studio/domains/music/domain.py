@@ -79,6 +79,10 @@ class MusicDomain:
     title = "Music"
     artifact_suffix = ".mid"
     walk_suffix = ".mid"
+    limits = {"meta.steps_per_beat": (1, 48), "meta.bars": (1, 64), "meta.steps": (1, 4096), "meta.lowest": (0, 127),
+              "meta.pitches": (1, 128), "net.width": (1, 1024), "net.g_width": (1, 1024), "net.d_width": (1, 1024),
+              "net.bar_dim": (1, 4096), "net.features": (1, 4096), "net.pack": (1, 16)}
+    """Sizes a run or model file may describe (studio.core.validation checks them before building nets)."""
     presets: dict[str, Preset] = PRESETS
     figure_panels = {"bars and notes": ["EB", "QN", "PP", "DP"], "harmony": ["UPC", "TD"]}
     figure_labels = {"EB": "empty bars", "QN": "qualified notes", "PP": "polyphony", "DP": "drums on the beat grid",

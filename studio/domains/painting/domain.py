@@ -28,6 +28,10 @@ class PaintingDomain:
     title = "Painting"
     artifact_suffix = ".png"
     walk_suffix = ".gif"
+    limits = {"meta.size": (8, 1024), "meta.channels": (1, 4), "net.g_width": (1, 1024), "net.d_width": (1, 1024),
+              "net.g_cap": (1, 4096), "net.d_cap": (1, 4096), "net.g_convs": (1, 8), "net.d_kernel": (1, 9),
+              "net.decoder_size": (8, 1024)}
+    """Sizes a run or model file may describe (studio.core.validation checks them before building nets)."""
     figure_panels = {"distribution distance (lower is better)": ["swd"],
                      "variety and copying": ["diversity", "nn_distance", "copy_rate"]}
     figure_labels = {"swd": "sliced Wasserstein", "diversity": "diversity",

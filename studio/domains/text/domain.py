@@ -33,6 +33,10 @@ class TextDomain:
     title = "Text"
     artifact_suffix = ".txt"
     walk_suffix = ".txt"
+    limits = {"meta.max_len": (1, 4096), "meta.seq_len": (3, 4098), "net.emb_dim": (1, 4096), "net.hidden": (1, 8192),
+              "net.code_dim": (1, 4096), "net.layers": (1, 16), "net.g_hidden": (1, 8192), "net.d_hidden": (1, 8192),
+              "net.g_depth": (1, 32), "net.d_depth": (1, 32)}
+    """Sizes a run or model file may describe (studio.core.validation checks them before building nets)."""
     figure_panels = {"likeness to your lines (BLEU)": ["bleu2", "bleu3", "bleu4", "self_bleu2"],
                      "novelty": ["copied", "novel4", "distinct2", "in_vocab"]}
     figure_labels = {"bleu2": "BLEU-2", "bleu3": "BLEU-3", "bleu4": "BLEU-4", "self_bleu2": "self-BLEU-2 (sameness)",
