@@ -244,7 +244,7 @@ def cmd_export_model(args: argparse.Namespace) -> int:
 def _add_option_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--option", action="append", metavar="KEY=VALUE",
                         help="a decode option, repeatable: for text decoding=sample, temperature=1, phrasing=0.7, "
-                             "lexicon=false; for music threshold=0.3")
+                             "lexicon=false; for music threshold=0.3, key=Am (C, F#m, Bb ...; none for any key)")
 
 
 def build_parser() -> argparse.ArgumentParser:

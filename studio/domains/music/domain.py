@@ -84,8 +84,12 @@ class MusicDomain:
               "net.bar_dim": (1, 4096), "net.features": (1, 4096), "net.pack": (1, 16)}
     """Sizes a run or model file may describe (studio.core.validation checks them before building nets)."""
     presets: dict[str, Preset] = PRESETS
-    figure_panels = {"bars and notes": ["EB", "QN", "PP", "DP"], "harmony": ["UPC", "TD"]}
+    figure_panels = {"bars and notes": ["EB", "QN", "PP", "DP", "BR", "LD", "UR"], "harmony": ["UPC", "TD", "NA"],
+                     "melody and key": ["SC", "LP"]}
     figure_labels = {"EB": "empty bars", "QN": "qualified notes", "PP": "polyphony", "DP": "drums on the beat grid",
+                     "BR": "bars repeating the one before", "LD": "note-length distance to the corpus",
+                     "UR": "notes in roles the corpus never plays", "NA": "notes sounding at once",
+                     "SC": "notes in the clip's key", "LP": "melodic leaps over a fifth",
                      "UPC": "pitch classes per bar", "TD": "tonal distance between tracks"}
 
     def default_preset(self, device_type: str) -> str:
@@ -147,7 +151,8 @@ class MusicDomain:
         notes whether the clip is decoded alone or in a batch.  With the corpus's
         ``meta["voices"]`` each track keeps at most that many notes at once, and with
         ``meta["shortest_notes"]`` a started note is held that many steps while G
-        still half supports it (voices.py).
+        still half supports it (voices.py).  ``options["key"]`` ("C", "Am", "F#m"; None or "none" for
+        any) keeps the pitched tracks to that key's scale (key_lock.py).
         """
         prob = ((output.detach().float().cpu() + 1.0) / 2.0).clamp(0.0, 1.0)
         threshold = float(options.get("threshold", DEFAULT_THRESHOLD))
@@ -158,7 +163,9 @@ class MusicDomain:
             on = prob.double() > cells.view(prob.shape)
         else:
             on = prob > threshold
-        on, prob_np = on.numpy(), prob.numpy()
+        from studio.domains.music.key_lock import lock_to_key
+
+        on, prob_np = lock_to_key(on.numpy(), prob.numpy(), options.get("key"), meta)
         if meta is not None:
             from studio.domains.music.voices import decode_notes
 
@@ -179,9 +186,9 @@ class MusicDomain:
         return clips
 
     def metrics(self, output: "torch.Tensor", corpus: Corpus, ctx: ModelContext) -> dict[str, float]:
-        from studio.domains.music.metrics import music_metrics
+        from studio.domains.music.metrics import music_metrics, reference_profile
 
-        return music_metrics(self.binarise(output, ctx.options, ctx.meta), corpus.meta)
+        return music_metrics(self.binarise(output, ctx.options, ctx.meta), corpus.meta, reference_profile(corpus))
 
     def reference_metrics(self, corpus: Corpus) -> dict[str, float]:
         """The training data's own figures, for the dashed reference lines beside :meth:`metrics`."""

@@ -23,6 +23,29 @@ N x tracks x steps x pitches; row r is MIDI pitch ``lowest + r``.
 EB, UPC, QN and PP are averaged over pitched tracks; with several pitched
 tracks each also appears per role, as ``"EB.bass"``.  A figure with nothing
 to measure (UPC of an all-empty batch) is left out, never NaN.
+
+Figures of texture, key and form, so a folder of any kind can be compared
+with what G makes of it (issue 14).  Each reads the note tracks only (the
+metre track is structure, not notes), pooled over the batch:
+
+* NA  notes sounding at once: pitches sounding per step over all pitched
+  tracks together, averaged over the steps where something sounds.
+* SC  scale share: share of pitched notes in their clip's key (keys.py's
+  Krumhansl-Schmuckler estimate from the clip's pitch-class durations; a
+  minor key's raised 7th counts as in it, as for the key lock).
+* LP  leaps: share of melodic moves wider than a fifth (7 semitones), between
+  consecutive notes of each track's top voice (:func:`top_voice`), over the tracks of at most
+  :data:`MELODIC_VOICES` voices (the corpus's ``meta["voices"]``; every pitched
+  track when none qualifies).
+* BR  bar-to-bar repetition: share of consecutive bar pairs, bars of each
+  phrase's own metre (layout.py), whose notes overlap by at least
+  :data:`REPEAT_OVERLAP` (identical or nearly); pairs of two empty bars are
+  not counted.
+* LD  note-length distance: total variation between the pitched notes'
+  length histograms (:data:`LENGTH_EDGES`, in quarter notes) of the batch and
+  of the corpus, 0 for the same shares, 1 for none in common.
+* UR  share of notes in tracks the corpus never plays.
+LD and UR compare with the corpus, so they need its :func:`corpus_profile`.
 """
 from __future__ import annotations
 
@@ -32,9 +55,18 @@ from typing import Any
 
 import numpy as np
 
+from studio.domains.music.key_lock import in_key
+from studio.domains.music.keys import estimate_key
+from studio.domains.music.layout import layout_indices, layouts_of, note_rolls
 from studio.domains.music.roll import BEATS_PER_BAR, DRUMS
+from studio.domains.music.voices import note_lengths
 
 REFERENCE_SAMPLES = 1000
+MELODIC_VOICES = 2  # a track with at most this many notes at once carries melodic lines (a quartet's violin)
+LEAP_SEMITONES = 7  # a fifth: wider moves are leaps
+REPEAT_OVERLAP = 0.8  # bars sharing this share of their sounding cells count as repeated
+LENGTH_EDGES = (0.25, 0.5, 1.0, 2.0, 4.0)
+"""Upper edges in quarter notes of the length histogram's bins: 16th, 8th, quarter, half, whole, longer."""
 
 
 def _tonal_matrix() -> np.ndarray:
@@ -133,19 +165,140 @@ def tonal_distance(a: np.ndarray, b: np.ndarray, steps_per_beat: int, lowest: in
     return float(np.linalg.norm(ca - cb, axis=-1)[both].mean())
 
 
+def _onsets(track: np.ndarray) -> np.ndarray:
+    """... x steps x pitches bool -> cells where a note starts (on, and off the step before)."""
+    before = np.zeros_like(track)
+    before[..., 1:, :] = track[..., :-1, :]
+    return track & ~before
+
+
+def notes_at_once(pitched: np.ndarray) -> float:
+    """N x tracks x steps x pitches -> pitches sounding per step over all tracks, over sounding steps (NaN if none)."""
+    count = pitched.sum(axis=(1, 3))
+    sounding = count > 0
+    return float(count[sounding].mean()) if sounding.any() else float("nan")
+
+
+def scale_share(pitched: np.ndarray, lowest: int) -> float:
+    """N x tracks x steps x pitches -> share of notes in their clip's estimated key (NaN without notes)."""
+    weights = _pitch_classes(pitched.sum(axis=(1, 2)), lowest)  # N x 12 sounding steps per pitch class
+    counts = _pitch_classes(_onsets(pitched).sum(axis=(1, 2)), lowest)  # N x 12 notes per pitch class
+    inside = total = 0.0
+    for w, c in zip(weights, counts):
+        if c.sum() > 0:
+            inside += float(c[in_key(*estimate_key(w))].sum())
+            total += float(c.sum())
+    return inside / total if total else float("nan")
+
+
+def top_voice(track: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """N x steps x pitches -> (clip, pitch row) of each note of the track's top voice, in time order per clip.
+
+    A note belongs to the top voice when it starts as the highest pitch sounding:
+    a lower voice moving under a held note does not, and nor does a held lower
+    note that is left on top for a moment (the importer's one-step gap before
+    a re-struck pitch would otherwise make the voice under it surface).
+    """
+    sounding = track.any(axis=-1)
+    sky = track.shape[-1] - 1 - np.argmax(track[..., ::-1], axis=-1)
+    struck = np.take_along_axis(_onsets(track), sky[..., None], axis=-1)[..., 0] & sounding
+    clips, at = np.nonzero(struck)
+    return clips, sky[clips, at]
+
+
+def leap_counts(track: np.ndarray) -> tuple[int, int]:
+    """(moves wider than a fifth, all moves) between consecutive top-voice notes of an N x steps x pitches track."""
+    clips, rows = top_voice(track)
+    same_clip = clips[1:] == clips[:-1]
+    moves = np.abs(np.diff(rows))[same_clip]
+    return int((moves > LEAP_SEMITONES).sum()), int(moves.size)
+
+
+def leap_share(notes: np.ndarray, tracks: list[int]) -> float:
+    """Share of the listed tracks' melodic moves that leap more than a fifth (NaN without moves)."""
+    leaps = moves = 0
+    for t in tracks:
+        a, b = leap_counts(notes[:, t])
+        leaps, moves = leaps + a, moves + b
+    return leaps / moves if moves else float("nan")
+
+
+def melodic_tracks(meta: dict[str, Any], pitched: list[int]) -> list[int]:
+    """Pitched tracks of at most :data:`MELODIC_VOICES` voices in the corpus (all pitched ones if none is)."""
+    voices = meta.get("voices") or []
+    melodic = [t for t in pitched if t < len(voices) and int(voices[t]) <= MELODIC_VOICES]
+    return melodic or pitched
+
+
+def bar_repetition(notes: np.ndarray, meta: dict[str, Any], layout_of: np.ndarray) -> float:
+    """Share of consecutive bar pairs (each phrase's own bars) that repeat; pairs of empty bars are not counted."""
+    n, tracks, steps, pitches = notes.shape
+    repeated = counted = 0
+    for k, layout in enumerate(layouts_of(meta)):
+        group = notes[layout_of == k]
+        bar = int(layout.bar_steps)
+        bars = min(layout.bars, steps // bar) if bar else 0
+        if not len(group) or bars < 2:
+            continue
+        cells = group[:, :, : bars * bar].reshape(len(group), tracks, bars, bar, pitches).swapaxes(1, 2)
+        cells = cells.reshape(len(group), bars, -1)
+        shared = (cells[:, :-1] & cells[:, 1:]).sum(axis=-1)
+        either = (cells[:, :-1] | cells[:, 1:]).sum(axis=-1)
+        busy = either > 0
+        repeated += int((shared[busy] >= REPEAT_OVERLAP * either[busy]).sum())
+        counted += int(busy.sum())
+    return repeated / counted if counted else float("nan")
+
+
+def length_histogram(pitched: np.ndarray, steps_per_beat: int) -> np.ndarray:
+    """N x tracks x steps x pitches -> note counts per :data:`LENGTH_EDGES` bin (lengths in quarter notes)."""
+    lengths = np.concatenate([note_lengths(pitched[:, t]) for t in range(pitched.shape[1])] or [np.zeros(0)])
+    bins = np.searchsorted(np.array(LENGTH_EDGES), lengths / steps_per_beat, side="left")
+    return np.bincount(bins, minlength=len(LENGTH_EDGES) + 1).astype(np.float64)
+
+
+def length_distance(counts: np.ndarray, reference: np.ndarray) -> float:
+    """Total variation between two length histograms (NaN when either is empty)."""
+    a, b = np.asarray(counts, np.float64), np.asarray(reference, np.float64)
+    if a.sum() <= 0 or b.sum() <= 0:
+        return float("nan")
+    return float(0.5 * np.abs(a / a.sum() - b / b.sum()).sum())
+
+
+def note_counts(notes: np.ndarray, roles: list[str]) -> np.ndarray:
+    """Notes per track of N x tracks x steps x pitches rolls (drum cells are hits; pitched runs are notes)."""
+    return np.array([int((notes[:, t] if role == DRUMS else _onsets(notes[:, t])).sum())
+                     for t, role in enumerate(roles)], dtype=np.int64)
+
+
+def corpus_profile(rolls: np.ndarray, meta: dict[str, Any]) -> dict[str, list]:
+    """What LD and UR compare samples with: the corpus's note-length histogram and which tracks it plays."""
+    notes = note_rolls(np.asarray(rolls) > 0, meta)
+    roles = list(meta["roles"])
+    pitched = [t for t, role in enumerate(roles) if role != DRUMS]
+    return {"lengths": length_histogram(notes[:, pitched], int(meta["steps_per_beat"])).tolist(),
+            "used": [bool(c > 0) for c in note_counts(notes, roles)]}
+
+
 def _mean(values: list[float]) -> float:
     finite = [v for v in values if math.isfinite(v)]
     return float(np.mean(finite)) if finite else float("nan")
 
 
-def music_metrics(rolls: np.ndarray, meta: dict[str, Any]) -> dict[str, float]:
-    """The figures above for a batch of binary rolls; keys with nothing to measure are left out."""
-    rolls = np.asarray(rolls) > 0
-    if rolls.ndim == 3:
-        rolls = rolls[:, None]
+def music_metrics(rolls: np.ndarray, meta: dict[str, Any],
+                  profile: dict[str, list] | None = None) -> dict[str, float]:
+    """The figures above for a batch of binary rolls; keys with nothing to measure are left out.
+
+    LD and UR need the corpus's ``profile`` (:func:`corpus_profile`); without it they are left out.
+    """
+    full = np.asarray(rolls) > 0
+    if full.ndim == 3:
+        full = full[:, None]
+    roles = list(meta["roles"])
+    layout_of = layout_indices(full, meta) if full.shape[1] > len(roles) else np.zeros(len(full), np.int64)
+    rolls = note_rolls(full, meta)
     spb = int(meta["steps_per_beat"])
     lowest = int(meta["lowest"])
-    roles = list(meta["roles"])
     steps_per_bar = BEATS_PER_BAR * spb
     pitched = [t for t, role in enumerate(roles) if role != DRUMS]
     min_steps = qualified_length(spb)
@@ -169,7 +322,22 @@ def music_metrics(rolls: np.ndarray, meta: dict[str, Any]) -> dict[str, float]:
         out["DP"] = drums_in_pattern(rolls[:, roles.index(DRUMS)], spb)
     if len(pitched) > 1:
         out["TD"] = _mean([tonal_distance(rolls[:, i], rolls[:, j], spb, lowest) for i, j in combinations(pitched, 2)])
+    out.update(_form_figures(rolls, meta, pitched, layout_of, profile))
     return {k: v for k, v in out.items() if math.isfinite(v)}
+
+
+def _form_figures(notes: np.ndarray, meta: dict[str, Any], pitched: list[int], layout_of: np.ndarray,
+                  profile: dict[str, list] | None) -> dict[str, float]:
+    """NA, SC, LP, BR, and with the corpus's profile LD and UR (see the module docstring)."""
+    voiced = notes[:, pitched]
+    out = {"NA": notes_at_once(voiced), "SC": scale_share(voiced, int(meta["lowest"])),
+           "LP": leap_share(notes, melodic_tracks(meta, pitched)), "BR": bar_repetition(notes, meta, layout_of)}
+    if profile is not None:
+        out["LD"] = length_distance(length_histogram(voiced, int(meta["steps_per_beat"])), profile["lengths"])
+        counts = note_counts(notes, list(meta["roles"]))
+        unused = ~np.array(profile["used"], dtype=bool)
+        out["UR"] = float(counts[unused].sum() / counts.sum()) if counts.sum() else float("nan")
+    return out
 
 
 def reference_sample(data: np.ndarray) -> np.ndarray:
@@ -178,12 +346,24 @@ def reference_sample(data: np.ndarray) -> np.ndarray:
     return data[::stride]
 
 
+def reference_profile(corpus: Any) -> dict[str, list]:
+    """The corpus's :func:`corpus_profile` (every phrase counts: a role played once is used); kept in the report."""
+    details = corpus.report.details
+    if "reference_profile" not in details:
+        data = corpus.data.numpy() if hasattr(corpus.data, "numpy") else np.asarray(corpus.data)
+        details["reference_profile"] = corpus_profile(data, corpus.meta)
+    return details["reference_profile"]
+
+
 def corpus_metrics(corpus: Any) -> dict[str, float]:
-    """The training data's own figures (the UI's dashed reference lines); computed once, kept in the report."""
+    """The training data's own figures (the UI's dashed reference lines); computed once, kept in the report.
+
+    Its LD is measured against its own profile (0 unless the sample of phrases differs from the whole).
+    """
     details = corpus.report.details
     cached = details.get("reference_metrics")
-    if cached is None:
+    if cached is None or "NA" not in cached:  # a report kept before the form figures existed
         data = corpus.data.numpy() if hasattr(corpus.data, "numpy") else np.asarray(corpus.data)
-        cached = music_metrics(reference_sample(data), corpus.meta) if len(data) else {}
+        cached = music_metrics(reference_sample(data), corpus.meta, reference_profile(corpus)) if len(data) else {}
         details["reference_metrics"] = cached
     return dict(cached)
