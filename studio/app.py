@@ -83,6 +83,12 @@ def apply_theme(app: QApplication) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from studio.xcb_check import advice, missing_packages
+
+    missing = missing_packages()
+    if missing:
+        print(advice(missing), file=sys.stderr)  # Qt would abort the process with a less helpful message
+        return 1
     args = list(sys.argv if argv is None else [sys.argv[0], *argv])
     app = QApplication.instance() or QApplication(args)
     app.setApplicationName("GAN Studio")
