@@ -17,12 +17,18 @@ from studio.core.files import write_atomically, write_text_atomically
 
 
 def cache_root() -> Path:
-    """``$GAN_STUDIO_CACHE`` or ``~/.cache/gan-studio``; tests point it into tmp_path."""
+    """``$GAN_STUDIO_CACHE`` or the system's per-user cache folder; tests point it into tmp_path.
+
+    platformdirs knows each system's place (``$XDG_CACHE_HOME`` or ``~/.cache`` on
+    Linux, ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%`` on Windows), where
+    backup tools and disk cleaners expect data that can be rebuilt.
+    """
     env = os.environ.get("GAN_STUDIO_CACHE")
     if env:
         return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
-    return Path(base) / "gan-studio"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("gan-studio", appauthor=False))
 
 
 def folder_fingerprint(domain: str, folder: str | Path, files: Iterable[Path], options: dict[str, Any]) -> str:

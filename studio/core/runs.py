@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from studio.core.files import write_atomically, write_text_atomically
+from studio.core.files import remove_stray_temporaries, write_atomically, write_text_atomically
 
 RUN_FILE = "run.json"
 
@@ -42,10 +42,23 @@ def is_run(path: str | Path) -> bool:
     return (Path(path) / RUN_FILE).is_file()
 
 
+def studio_folder() -> Path:
+    """Where the window keeps runs and demo data: ``GAN Studio`` in the user's Documents folder.
+
+    The Documents folder is the system's own (platformdirs: ``~/Documents`` on macOS
+    and Windows, ``$XDG_DOCUMENTS_DIR`` on Linux) because runs are the artist's work,
+    to find, back up and share.  A ``~/GAN Studio`` from earlier versions stays in use.
+    """
+    import platformdirs
+
+    earlier = Path.home() / "GAN Studio"
+    return earlier if earlier.is_dir() else Path(platformdirs.user_documents_dir()) / "GAN Studio"
+
+
 def default_runs_root() -> Path:
-    """``$GAN_STUDIO_RUNS`` or ``~/GAN Studio/runs``: where the window puts new runs."""
+    """``$GAN_STUDIO_RUNS`` or ``runs`` in :func:`studio_folder`: where the window puts new runs."""
     env = os.environ.get("GAN_STUDIO_RUNS")
-    return Path(env) if env else Path.home() / "GAN Studio" / "runs"
+    return Path(env) if env else studio_folder() / "runs"
 
 
 class RunDir:
@@ -85,8 +98,9 @@ class RunDir:
         run = cls(path)
         if not is_run(run.path):
             raise FileNotFoundError(f"{run.path} is not a GAN Studio run (no {RUN_FILE})")
-        for sub in (run.checkpoints, run.samples, run.exports):
+        for sub in (run.path, run.checkpoints, run.samples, run.exports):
             sub.mkdir(parents=True, exist_ok=True)
+            remove_stray_temporaries(sub)
         return run
 
     def read_config(self) -> dict[str, Any]:
