@@ -110,6 +110,36 @@ def test_threshold_sampling_and_instrument_rows(qtbot, tmp_path, monkeypatch, th
     close_window(window)
 
 
+def test_the_key_box_locks_the_rendered_phrase_to_a_key(qtbot, tmp_path, monkeypatch, themed, music_run):
+    data, run = music_run
+    window, tab, controls = _window(qtbot, tmp_path, monkeypatch, data)
+    explorer, combo = tab.explorer, controls.bar.key_combo
+    _open_model(qtbot, tab, run)
+    controls.bar.threshold_slider.setValue(5)  # the untrained model then plays nearly every pitch
+
+    def pitch_classes(clip: Clip) -> set[int]:
+        return {(clip.lowest + int(r)) % 12 for t, role in enumerate(clip.roles) if role != "drums"
+                for r in np.nonzero(clip.roll[t].any(axis=0))[0]}
+
+    e_flat, c_minor = {3, 5, 7, 8, 10, 0, 2}, {0, 2, 3, 5, 7, 8, 10, 11}
+    free = _rendered(qtbot, explorer)
+    assert combo.currentText() == "Any key" and explorer.options()["key"] is None
+    assert pitch_classes(free) - e_flat and pitch_classes(free) - c_minor, "the demo's key is neither"
+    combo.setCurrentIndex(combo.findData("Eb"))
+    assert combo.currentText() == "Eb major" and explorer.options()["key"] == "Eb"
+    locked = _rendered(qtbot, explorer)
+    assert locked is not free and pitch_classes(locked) and pitch_classes(locked) <= e_flat
+    drums = free.roles.index("drums")
+    assert np.array_equal(locked.roll[drums], free.roll[drums]), "the drums play as before"
+    combo.setCurrentIndex(combo.findData("Cm"))
+    assert combo.currentText() == "C minor" and explorer.options()["key"] == "Cm"
+    assert pitch_classes(_rendered(qtbot, explorer)) <= c_minor
+    combo.setCurrentIndex(0)
+    assert explorer.options()["key"] is None
+    assert np.array_equal(_rendered(qtbot, explorer).roll, free.roll)
+    close_window(window)
+
+
 def test_instruments_and_tempo_reach_the_exported_midi(qtbot, tmp_path, monkeypatch, themed, music_run):
     data, run = music_run
     window, tab, controls = _window(qtbot, tmp_path, monkeypatch, data)

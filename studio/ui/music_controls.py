@@ -3,7 +3,8 @@
 Three pieces go into the generic tab:
 
 - under the explorer's ψ slider, a :class:`DecodeBar`: the note threshold
-  (or Bernoulli sampling with a re-roll), Play / Stop and Export WAV;
+  (or Bernoulli sampling with a re-roll), the key the notes keep to, Play /
+  Stop and Export WAV;
 - in the left column, a :class:`SoundPanel`: tempo and one General MIDI
   instrument per track of the model (or, before there is one, of the
   imported corpus), and whether clicks and pad releases play at once;
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 
 from studio.domains.music.codec import GM_PROGRAM_NAMES, program_name
 from studio.domains.music.domain import DEFAULT_THRESHOLD
+from studio.domains.music.key_lock import key_choices
 from studio.domains.music.roll import DRUMS, ROLE_COLOURS, Clip, gm_family
 from studio.ui.audio_player import AudioPlayer, load_backend
 from studio.ui.rows import slider_row
@@ -43,7 +45,7 @@ OTHER_ROLE_COLOUR = (200, 200, 210)
 
 
 class DecodeBar(QWidget):
-    """Threshold / sampling on one row, Play / Stop / Export WAV on the next: the explorer's music row."""
+    """Threshold / sampling / key on one row, Play / Stop / Export WAV on the next: the explorer's music row."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +64,13 @@ class DecodeBar(QWidget):
         self.reroll_button.setText("⚄")
         self.reroll_button.setToolTip("Draw the notes again (another sampling seed)")
         self.reroll_button.setEnabled(False)
+        self.key_combo = QComboBox()
+        self.key_combo.addItem("Any key", None)
+        for label, value in key_choices():
+            self.key_combo.addItem(label, value)
+        self.key_combo.setMaxVisibleItems(25)
+        self.key_combo.setToolTip("Keep the pitched tracks to this key's scale, so the phrase fits a song in it "
+                                  "(a minor key keeps its raised 7th; drums are never changed)")
         self.play_button = QPushButton("▶ Play")
         self.play_button.setToolTip("Play the phrase under the crosshair with the built-in synthesizer")
         self.stop_button = QPushButton("■ Stop")
@@ -75,7 +84,7 @@ class DecodeBar(QWidget):
             button.setEnabled(False)
 
         notes = slider_row("Threshold", self.threshold_slider, self.threshold_label, self.sample_check,
-                           self.reroll_button)
+                           self.reroll_button, self.key_combo)
         sound = QHBoxLayout()
         sound.setSpacing(8)
         sound.addWidget(self.play_button)
@@ -238,13 +247,14 @@ class MusicControls(QObject):
         tab.add_side_widget(self.sound)
         tab.gallery.add_header_widget(self.gallery_play_button)
         self._connect()
-        self.explorer.set_options({"threshold": DEFAULT_THRESHOLD, "sampling": "threshold", "seed": 0})
+        self.explorer.set_options({"threshold": DEFAULT_THRESHOLD, "sampling": "threshold", "seed": 0, "key": None})
 
     def _connect(self) -> None:
         bar, sound = self.bar, self.sound
         bar.threshold_slider.valueChanged.connect(lambda value: self.set_threshold(value / 100))
         bar.sample_check.toggled.connect(self.set_sampling)
         bar.reroll_button.clicked.connect(self.reroll)
+        bar.key_combo.currentIndexChanged.connect(lambda _: self.set_key(bar.key_combo.currentData()))
         bar.play_button.clicked.connect(self.play_explorer)
         bar.stop_button.clicked.connect(self.stop)
         bar.wav_button.clicked.connect(self.export_wav)
@@ -268,6 +278,10 @@ class MusicControls(QObject):
         self.bar.threshold_slider.setEnabled(not on)
         self.bar.reroll_button.setEnabled(on)
         self.explorer.set_options({"sampling": "bernoulli" if on else "threshold"})
+
+    def set_key(self, key: str | None) -> None:
+        """Locks the explorer's notes to ``key`` ("C", "Am"; None for any key)."""
+        self.explorer.set_options({"key": key})
 
     def reroll(self) -> None:
         self._sampling_seed += 1
