@@ -197,8 +197,8 @@ def test_decoding_keeps_each_track_to_the_corpus_s_voices():
     corpus_rolls[:, 1, :, [0, 4, 7]] = 1  # three-note chords
     assert track_voices(corpus_rolls) == [1, 3]
     domain = DOMAIN
-    meta = {"steps_per_beat": 4, "lowest": 24, "roles": ["melody", "chords"], "programs": [0, 0], "tempo": 100.0,
-            "voices": [1, 3]}
+    meta = {"steps_per_beat": 4, "bars": 1, "lowest": 24, "roles": ["melody", "chords"], "programs": [0, 0],
+            "tempo": 100.0, "voices": [1, 3]}
     prob = torch.full((1, 2, 8, 12), 0.1)
     prob[0, :, :, 2:9] = torch.linspace(0.6, 0.9, 7)  # seven pitches above the threshold in both tracks
     output = prob * 2 - 1

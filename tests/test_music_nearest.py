@@ -7,7 +7,7 @@ from studio.core.domain import Corpus, ImportReport
 from studio.domains.music.nearest import nearest_phrases
 from studio.domains.music.roll import clip_from_meta
 
-META = {"steps_per_beat": 4, "lowest": 24, "roles": ["piano"], "programs": [0], "tempo": 100.0}
+META = {"steps_per_beat": 4, "bars": 1, "lowest": 24, "roles": ["piano"], "programs": [0], "tempo": 100.0}
 
 
 def _rolls(count: int, seed: int) -> np.ndarray:

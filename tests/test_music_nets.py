@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from studio.core.domain import ModelContext
+from studio.core.domain import Corpus, ImportReport, ModelContext
 from studio.domains import get_domain
 from studio.domains.music.nets import grid_factors, split_z
 
@@ -208,3 +208,145 @@ def test_decode_takes_instruments_and_tempo_and_ignores_a_list_for_another_band(
     assert chosen.programs == [0, 33, 4, 73] and chosen.tempo == 90
     stale = DOMAIN.decode(output, ModelContext(preset, meta(), torch.device("cpu"), options={"programs": [5]}))[0]
     assert stale.programs == [0, 0, 0, 0]
+
+
+# ------------------------------------------------------------------ metres
+LAYOUTS = [{"numerator": 3, "denominator": 4, "bars": 4, "share": 0.5},
+           {"numerator": 6, "denominator": 8, "bars": 4, "share": 0.3},
+           {"numerator": 4, "denominator": 4, "bars": 4, "share": 0.2}]
+
+
+def metre_meta(roles=("melody",), layouts=LAYOUTS):
+    """A folder of several layouts: one more track (the metre track) after the roles."""
+    return {**meta(list(roles)), "metre_track": True, "layouts": [dict(d) for d in layouts]}
+
+
+def metre_rows(m, count, seed=0):
+    """Real rows as the importer writes them: a note per beat inside each phrase's bars, then its metre track."""
+    from studio.domains.music.layout import layouts_of, structure_roll
+
+    rng = np.random.default_rng(seed)
+    layouts = layouts_of(m)
+    rows = np.zeros((count, len(m["roles"]) + 1, m["steps"], m["pitches"]), np.uint8)
+    for i in range(count):
+        k = int(rng.integers(len(layouts)))
+        rows[i, :-1, : layouts[k].steps: 4, 40 + k] = 1
+        rows[i, -1] = structure_roll(layouts[k], k, m["steps"], m["pitches"])
+    return torch.from_numpy(rows)
+
+
+def test_a_folder_of_one_layout_builds_the_nets_it_always_did():
+    """Bach's results must not move: the same parameters (counted before metres existed), the same state."""
+    counted = {"cpu-small": (225328, 208177), "gpu-large": (2047696, 3007681)}
+    one_34 = {**meta(), "layouts": [{"numerator": 3, "denominator": 4, "bars": 4, "share": 1.0}]}
+    for name, (g_params, d_params) in counted.items():
+        preset = DOMAIN.presets[name]
+        for m in (meta(), {**meta(), "layouts": [{"numerator": 4, "denominator": 4, "bars": 4}]}, one_34):
+            G, D = DOMAIN.build_generator(preset, m), DOMAIN.build_discriminator(preset, m)
+            assert sum(p.numel() for p in G.parameters()) == g_params
+            assert sum(p.numel() for p in D.parameters()) == d_params
+            assert list(G.state_dict()) == list(DOMAIN.build_generator(preset, meta()).state_dict())
+    G = DOMAIN.build_generator(DOMAIN.presets["cpu-small"], one_34).eval()
+    with torch.no_grad():
+        out = G(torch.randn(8, 64))
+    assert out.shape == (8, 4, 64, 84) and (out[:, :, 48:] == -1).all(), "silent after the last bar of 3/4"
+
+
+def test_the_generator_writes_the_metre_track_of_the_layout_it_draws():
+    from studio.domains.music.layout import layout_indices, layouts_of, structure_roll
+
+    m = metre_meta(("bass", "melody"))
+    preset = DOMAIN.presets["cpu-small"]
+    G = DOMAIN.build_generator(preset, m)
+    z = torch.randn(64, preset.z_dim, generator=torch.Generator().manual_seed(3))
+    index = G.layout_index(z)
+    assert torch.equal(index, G.layout_index(z.clone())), "a latent always means the same metre"
+    assert set(index.tolist()) == {0, 1, 2}
+    layouts = layouts_of(m)
+    for training in (True, False):
+        out = G.train(training)(z).detach()
+        assert out.shape == (64, 3, 64, 84)
+        for i, k in enumerate(index.tolist()):
+            expected = torch.from_numpy(structure_roll(layouts[k], k, 64, 84)).float() * 2 - 1
+            assert torch.equal(out[i, -1], expected), (i, k)
+            assert (out[i, :2, layouts[k].steps:] == -1).all(), "role tracks silent after the layout's last bar"
+            assert (out[i, :2, : layouts[k].steps] > -1).any()
+        assert np.array_equal(layout_indices(out.numpy(), m), index.numpy()), "the importer's reading agrees"
+    D = DOMAIN.build_discriminator(preset, m)
+    assert D(out).shape == (64,)
+    G.train()
+    D(G(z[:8])).mean().backward()
+    for net in (G, D):
+        missing = [n for n, p in net.named_parameters() if p.grad is None or not p.grad.abs().sum()]
+        assert not missing, missing
+
+
+def test_the_mix_of_layouts_follows_the_folder_s_shares():
+    preset = DOMAIN.presets["cpu-small"]
+    G = DOMAIN.build_generator(preset, metre_meta())
+    index = G.layout_index(torch.randn(20000, preset.z_dim, generator=torch.Generator().manual_seed(0)))
+    shares = np.bincount(index.numpy(), minlength=3) / 20000
+    assert np.allclose(shares, [0.5, 0.3, 0.2], atol=0.015), shares
+    z = torch.zeros(1, preset.z_dim)
+    for value, expected in ((-3.0, 0), (0.3, 1), (3.0, 2)):  # the normal CDF of the last number: 0.001, 0.62, 0.999
+        z[0, -1] = value
+        assert G.layout_index(z).item() == expected
+
+
+def test_real_batches_never_transpose_the_metre_track_nor_drums():
+    m = metre_meta(("drums", "melody"))
+    rows = metre_rows(m, 64)
+    rows[:, 0, ::4, 12] = 1
+    for seed in range(5):
+        torch.manual_seed(seed)
+        x = DOMAIN.real_batch(rows, {**m, "transpose": 5}, train=True)
+        assert torch.equal(x[:, 0], rows[:, 0].float() * 2 - 1), "drums keep their instruments"
+        assert torch.equal(x[:, -1], rows[:, -1].float() * 2 - 1), "the metre track keeps its rows"
+    moved = (x[:, 1] != rows[:, 1].float() * 2 - 1).flatten(1).any(1)
+    assert moved.float().mean() > 0.5, "the melody is transposed"
+
+
+def test_time_translation_moves_notes_and_metre_together_for_real_and_fake():
+    from studio.domains.music.layout import INSIDE_ROW
+
+    m = metre_meta()
+    preset = DOMAIN.presets["cpu-small"]
+    G = DOMAIN.build_generator(preset, m).eval()
+    real = DOMAIN.real_batch(metre_rows(m, 32), m, train=True)
+    with torch.no_grad():
+        fake = G(torch.randn(32, preset.z_dim))
+    gen = torch.Generator().manual_seed(0)
+    for x in (real, fake):
+        y = DOMAIN.augment(x, "translation", gen)
+        inside = y[:, -1, :, INSIDE_ROW] > 0  # N x steps, shifted with the notes
+        assert not torch.equal(y, x)
+        assert not ((y[:, 0] > 0).any(dim=-1) & ~inside).any(), "no note outside its (moved) bars"
+        bars = (y[:, -1, :, 0] > 0).sum(dim=1)
+        assert (bars >= 3).all(), "a shift of at most 8 steps keeps at least three bar lines"
+
+
+def test_decode_gives_each_clip_its_metre_and_bars_and_only_the_folder_s_roles():
+    from studio.domains.music.layout import layouts_of
+
+    m = metre_meta(("bass", "melody"))
+    preset = DOMAIN.presets["cpu-small"]
+    G = DOMAIN.build_generator(preset, m).eval()
+    z = torch.randn(24, preset.z_dim, generator=torch.Generator().manual_seed(5))
+    ctx = ModelContext(preset, m, torch.device("cpu"), options={"sampling": "bernoulli"})
+    with torch.no_grad():
+        out = G(z)
+    clips = DOMAIN.decode(out, ctx)
+    layouts = layouts_of(m)
+    for clip, k in zip(clips, G.layout_index(z).tolist()):
+        assert (clip.numerator, clip.denominator) == (layouts[k].numerator, layouts[k].denominator)
+        assert clip.roll.shape == (2, layouts[k].steps, 84) and clip.bars == 4
+        assert clip.roles == ["bass", "melody"]
+    assert any(clip.roll.any() for clip in clips)
+    metrics = DOMAIN.metrics(out, Corpus(metre_rows(m, 8), m, "fp", ImportReport(folder="x")), ctx)
+    assert "EB" in metrics and "EB.bass" in metrics
+    assert DOMAIN.binarise(out, {}, m).shape == (24, 2, 64, 84), "metrics and decoding never see the metre track"
+    with pytest.raises(ValueError, match="3 tracks"):
+        DOMAIN.decode(out, ModelContext(preset, metre_meta(("melody",)), torch.device("cpu")))
+    nearest = DOMAIN.nearest_training(clips[:2], Corpus(metre_rows(m, 8), m, "fp", ImportReport(folder="x")))
+    assert all(n.item.roll.shape[0] == 2 and n.item.bars == 4 for n in nearest)
+

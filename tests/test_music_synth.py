@@ -94,3 +94,51 @@ def test_wav_is_readable_by_the_wave_module(tmp_path):
         data = np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2").reshape(-1, 2)
     assert data[:, 0].max() == 32767 and data[:, 1].min() == -32767
     assert not list(tmp_path.glob("**/*.tmp")), "no temporary files left behind"
+
+
+# ------------------------------------------------------------------ metres
+def melody(steps: int, numerator: int, denominator: int, pitch: int = 60) -> Clip:
+    roll = np.zeros((1, steps, 48), np.uint8)
+    roll[0, ::4, pitch - 36] = 1
+    return Clip(roll, 4, 36, ["melody"], [73], 100.0, numerator=numerator, denominator=denominator)
+
+
+def test_a_clip_counts_bars_in_its_own_metre():
+    assert melody(64, 4, 4).steps_per_bar == 16 and melody(64, 4, 4).bars == 4
+    waltz, jig, march = melody(48, 3, 4), melody(48, 6, 8), melody(32, 2, 2)
+    assert (waltz.steps_per_bar, waltz.bars, waltz.metre_name) == (12, 4, "3/4")
+    assert (jig.steps_per_bar, jig.bars) == (12, 4) and (march.steps_per_bar, march.bars) == (16, 2)
+    assert melody(12, 7, 8).bars == pytest.approx(12 / 14)
+
+
+def test_the_picture_draws_bars_and_beats_of_the_metre():
+    from studio.domains.music.roll import concat_clips, roll_image
+
+    def lines(clip):
+        top = roll_image(clip, 1)[0, :, 0].astype(int)  # a row without notes: only the grid's lines
+        return np.nonzero(top == top.max())[0].tolist(), np.nonzero((top > top.min()) & (top < top.max()))[0].tolist()
+
+    assert lines(melody(48, 3, 4)) == ([0, 12, 24, 36], [4, 8, 16, 20, 28, 32, 40, 44])
+    assert lines(melody(48, 6, 8)) == ([0, 12, 24, 36], [6, 18, 30, 42]), "dotted-quarter beats"
+    bars, _ = lines(concat_clips([melody(24, 3, 4), melody(20, 5, 4), melody(16, 4, 4)]))
+    assert bars == [0, 12, 24, 44]
+
+
+def test_joined_clips_keep_their_metres_and_the_midi_says_so(tmp_path):
+    import mido
+
+    from studio.domains.music.codec import write_midi
+    from studio.domains.music.roll import concat_clips
+
+    joined = concat_clips([melody(48, 3, 4), melody(48, 3, 4), melody(48, 6, 8), melody(64, 4, 4)])
+    assert joined.metres == [(0, 3, 4), (96, 6, 8), (144, 4, 4)] and joined.bars == 16
+    assert joined.metre_name == "3/4 -> 6/8 -> 4/4"
+    path = write_midi(joined, tmp_path / "walk.mid")
+    signatures, tick = [], 0
+    for msg in mido.MidiFile(str(path)).tracks[0]:
+        tick += msg.time
+        if msg.type == "time_signature":
+            signatures.append((tick, msg.numerator, msg.denominator, msg.clocks_per_click))
+    assert signatures == [(0, 3, 4, 24), (96 * 120, 6, 8, 36), (144 * 120, 4, 4, 24)]
+    notes = [m for m in mido.MidiFile(str(path)).tracks[1] if m.type == "note_on" and m.velocity]
+    assert len(notes) == joined.note_count() == 52

@@ -548,7 +548,8 @@ def _channels(roles: Sequence[str]) -> list[int]:
 
 
 def clip_to_midi(clip: Clip, info: dict[str, Any] | None = None) -> Any:
-    """A type-1 ``mido.MidiFile``: a tempo track carrying ``info`` as text, then one track per role."""
+    """A type-1 ``mido.MidiFile``: a tempo track carrying ``info`` as text and the clip's time signatures
+    (one at each change of metre), then one track per role."""
     import mido
 
     tps = WRITE_TICKS_PER_BEAT // clip.steps_per_beat
@@ -556,10 +557,16 @@ def clip_to_midi(clip: Clip, info: dict[str, Any] | None = None) -> Any:
     conductor = mido.MidiTrack()
     conductor.append(mido.MetaMessage("track_name", name="GAN Studio", time=0))
     conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(max(1.0, clip.tempo)), time=0))
-    conductor.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
     if info:
         text = INFO_PREFIX + json.dumps(info, ensure_ascii=True, sort_keys=True, default=str)
         conductor.append(mido.MetaMessage("text", text=text, time=0))
+    now = 0
+    for start, _, bar in clip.metre_spans():  # the clip's metre, and each change of a piece joined from clips
+        # the metronome clicks once per felt beat: a dotted quarter (36 MIDI clocks) in 6/8
+        clocks = int(24 * bar.beat_steps / clip.steps_per_beat)
+        conductor.append(mido.MetaMessage("time_signature", numerator=bar.numerator, denominator=bar.denominator,
+                                          clocks_per_click=clocks, time=start * tps - now))
+        now = start * tps
     midi.tracks.append(conductor)
     velocity = int(np.clip(clip.velocity, 1, 127))
     for t, (role, program, channel) in enumerate(zip(clip.roles, clip.programs, _channels(clip.roles))):

@@ -6,14 +6,16 @@ torch is imported inside the methods: listing tabs and presets stays fast.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from studio.core.domain import CancelFn, Corpus, ModelContext, Neighbour, Preset, ProgressFn
+from studio.domains.music.layout import has_metre_track, layout_indices, note_rolls
 from studio.domains.music.presets import PRESETS
-from studio.domains.music.roll import DRUMS, Clip, clip_from_meta
+from studio.domains.music.roll import DEFAULT_PROGRAMS, DRUMS, MERGED_ROLES, Clip, clip_from_meta
 
 if TYPE_CHECKING:
     import torch
@@ -29,16 +31,47 @@ TIME_SHIFT_RATIO = 0.125  # translation moves a phrase by up to an eighth of its
 
 
 def _pitched_mask(meta: dict[str, Any], device: "torch.device") -> "torch.Tensor":
+    """Which tracks hold pitches: not drums (instruments), nor the metre track (the phrase's structure)."""
     import torch
 
-    return torch.tensor([role != DRUMS for role in meta["roles"]], device=device)
+    pitched = [role != DRUMS for role in meta["roles"]] + [False] * has_metre_track(meta)
+    return torch.tensor(pitched, device=device)
+
+
+def role_tracks(output: "torch.Tensor", meta: dict[str, Any]) -> "torch.Tensor":
+    """G's output without the metre track: the notes of the corpus's roles, and nothing for a role it lacks."""
+    roles = list(meta["roles"])
+    expected = len(roles) + has_metre_track(meta)
+    if output.shape[1] != expected:
+        raise ValueError(f"the model writes {output.shape[1]} tracks but the corpus has {expected} "
+                         f"(roles {', '.join(roles)}{' and the metre track' if has_metre_track(meta) else ''})")
+    return output[:, : len(roles)]
+
+
+def _with_roles(clip: Clip, roles: list[str]) -> Clip:
+    """A clip read with every role the importer knows, keeping a corpus's roles only, in its order (a role the
+    file lacks is silent)."""
+    if clip.roles == roles:
+        return clip
+    silent = np.zeros_like(clip.roll[:1])
+    where = {role: t for t, role in enumerate(clip.roles)}
+    roll = np.concatenate([clip.roll[where[r]: where[r] + 1] if r in where else silent for r in roles])
+    programs = [clip.programs[where[r]] if r in where else DEFAULT_PROGRAMS.get(r, 0) for r in roles]
+    return replace(clip, roll=roll, roles=list(roles), programs=programs)
+
+
+def _on_phrase_grid(roll: np.ndarray, steps: int) -> np.ndarray:
+    """A clip's roll cut or padded with silence to a phrase's full length (a clip holds only its bars)."""
+    out = np.zeros((roll.shape[0], steps, roll.shape[2]), dtype=np.uint8)
+    out[:, : min(steps, roll.shape[1])] = roll[:, :steps]
+    return out
 
 
 def random_transpose(x: "torch.Tensor", meta: dict[str, Any], max_shift: int,
                      generator: "torch.Generator | None" = None) -> "torch.Tensor":
     """Shifts each phrase's pitched tracks by up to ``max_shift`` semitones, never pushing a note out of range.
 
-    Drums keep their pitches (they name instruments, not notes).
+    Drums keep their pitches (they name instruments, not notes), and the metre track its rows.
     """
     import torch
 
@@ -142,7 +175,8 @@ class MusicDomain:
     # -------------------------------------------------------------- outputs
     def binarise(self, output: "torch.Tensor", options: dict[str, Any],
                  meta: dict[str, Any] | None = None) -> np.ndarray:
-        """G output -> N x tracks x steps x pitches uint8 of 0/1.
+        """G output -> N x tracks x steps x pitches uint8 of 0/1 (with ``meta``, the role tracks only: never
+        the metre track, and a model that writes other tracks than the corpus's roles is refused).
 
         ``options["threshold"]`` (default :data:`DEFAULT_THRESHOLD`) is a probability: a cell
         sounds above it.  ``options["sampling"] == "bernoulli"`` draws each
@@ -154,6 +188,8 @@ class MusicDomain:
         still half supports it (voices.py).  ``options["key"]`` ("C", "Am", "F#m"; None or "none" for
         any) keeps the pitched tracks to that key's scale (key_lock.py).
         """
+        if meta is not None:
+            output = role_tracks(output, meta)
         prob = ((output.detach().float().cpu() + 1.0) / 2.0).clamp(0.0, 1.0)
         threshold = float(options.get("threshold", DEFAULT_THRESHOLD))
         if options.get("sampling") == "bernoulli":
@@ -173,9 +209,11 @@ class MusicDomain:
         return on.astype(np.uint8)
 
     def decode(self, output: "torch.Tensor", ctx: ModelContext) -> list[Clip]:
-        """Clips with the corpus's grid, roles, programs and tempo (``options`` may set "programs", "tempo")."""
+        """Clips with the corpus's grid, roles, programs and tempo (``options`` may set "programs", "tempo"),
+        each in the metre G wrote on its metre track and holding just that layout's bars."""
+        layouts = layout_indices(output.detach().float().cpu().numpy(), ctx.meta)
         rolls = self.binarise(output, ctx.options, ctx.meta)
-        clips = [clip_from_meta(roll, ctx.meta) for roll in rolls]
+        clips = [clip_from_meta(roll, ctx.meta, layout=int(k)) for roll, k in zip(rolls, layouts)]
         programs = ctx.options.get("programs")
         tempo = ctx.options.get("tempo")
         for clip in clips:
@@ -203,7 +241,9 @@ class MusicDomain:
         if not len(artifacts):
             return []
         rows = corpus.data.numpy() if hasattr(corpus.data, "numpy") else np.asarray(corpus.data)
-        indices, overlaps = nearest_phrases(np.stack([clip.roll for clip in artifacts]), rows)
+        notes = note_rolls(rows, corpus.meta)  # the metre track is structure, not notes two phrases share
+        query = np.stack([_on_phrase_grid(clip.roll, notes.shape[2]) for clip in artifacts])
+        indices, overlaps = nearest_phrases(query, notes)
         return [Neighbour(int(i), clip_from_meta(rows[i], corpus.meta), 1.0 - float(o),
                           f"{o:.0%} of notes shared", bool(o >= COPY_OVERLAP))
                 for i, o in zip(indices, overlaps)]
@@ -239,14 +279,15 @@ class MusicDomain:
         return render_clip(clip, sample_rate)
 
     def load_artifacts(self, path: str | Path, meta: dict[str, Any]) -> list[Clip]:
-        """A MIDI file's phrases on a corpus's grid (raises ``codec.MidiProblem`` naming what is wrong)."""
+        """A MIDI file's phrases on a corpus's grid, with the corpus's roles and each phrase's own metre (raises
+        ``codec.MidiProblem`` naming what is wrong)."""
         from studio.domains.music.codec import midi_to_clips
 
         options = {k: meta[k] for k in ("steps_per_beat", "bars", "lowest", "pitches")}
         roles = list(meta["roles"])
-        options["roles"] = "merged" if len(roles) == 1 else "multi"
+        options["roles"] = "merged" if roles == list(MERGED_ROLES) else "multi"
         options["drums"] = DRUMS in roles
-        return midi_to_clips(path, options)
+        return [_with_roles(clip, roles) for clip in midi_to_clips(path, options)]
 
 
 DOMAIN = MusicDomain()

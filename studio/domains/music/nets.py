@@ -21,18 +21,35 @@ a phrase-level 1-D convolution across the bars, with a minibatch-deviation
 feature, gives the logit.  With ``pack`` = 2 it judges each phrase together
 with its neighbour in the batch (PacGAN), which a collapsed G cannot pass.
 Spectral norm on every D layer for hinge loss; none for WGAN-GP.
+
+Phrases of any metre (layout.py): a folder of several layouts has one more
+track, the metre track.  G draws each sample's layout from the last number
+of its z (through the normal CDF against the folder's cumulative layout
+shares, so the mix of metres follows the folder's and a fixed z always
+means one metre), sees it as a one-hot beside every block latent and as the
+bar, beat and inside rows added to its step-level features, and writes the
+metre track itself, exactly, as its last output track: it is the phrase's
+structure, not music to learn.  Whatever the layout count, each role track
+is silenced after its layout's last bar.  D just reads one more track.  A
+folder of one 4/4 layout builds the nets it always did.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from studio.domains.music.roll import BEATS_PER_BAR
+from studio.domains.music.layout import (BAR_ROW, BEAT_ROW, INSIDE_ROW, QUARTERS_PER_BLOCK, has_metre_track,
+                                          layout_shares, layouts_of, structure_roll)
+
+STRUCTURE_ROWS = (BAR_ROW, BEAT_ROW, INSIDE_ROW)
+"""The metre track's rows G conditions its steps on (the layout's own row comes in as a one-hot)."""
 
 
 def grid_factors(steps_per_beat: int) -> list[int]:
@@ -60,15 +77,36 @@ def _shape(meta: dict[str, Any]) -> tuple[int, int, int, int]:
     return len(meta["roles"]), int(meta["bars"]), int(meta["steps_per_beat"]), int(meta["pitches"])
 
 
+@dataclass(frozen=True)
+class Metres:
+    """What G knows of a folder's layouts: each one's metre track (layouts x steps x pitches, 0/1), how often
+    each occurs, and whether G writes the track (a folder of several layouts) or only keeps to the bars."""
+
+    rolls: np.ndarray
+    shares: tuple[float, ...]
+    written: bool
+
+
+def metres_of(meta: dict[str, Any]) -> Metres:
+    """The layouts of a corpus as G draws and writes them (the same rolls the importer writes)."""
+    steps = int(meta["bars"]) * QUARTERS_PER_BLOCK * int(meta["steps_per_beat"])
+    pitches = int(meta["pitches"])
+    rolls = np.stack([structure_roll(layout, k, steps, pitches) for k, layout in enumerate(layouts_of(meta))])
+    return Metres(rolls, tuple(layout_shares(meta)), has_metre_track(meta))
+
+
 class MusicGenerator(nn.Module):
     def __init__(self, z_dim: int, tracks: int, bars: int, steps_per_beat: int, pitches: int,
                  width: int = 16, bar_dim: int = 32, binary: bool = False, lowest: int = 24,
-                 pitch_prior: Sequence[Sequence[float]] | None = None):
+                 pitch_prior: Sequence[Sequence[float]] | None = None, metres: Metres | None = None):
         super().__init__()
         self.binary = binary
         self.tracks, self.bars, self.pitches = tracks, bars, pitches
         self.octaves = math.ceil(pitches / 12)
-        self.sizes = split_z(z_dim, tracks)
+        self.writes_metre = metres is not None and metres.written
+        self.layouts = len(metres.shares) if self.writes_metre else 1
+        # The last number of z draws the layout; the rest is split as for a folder of one metre.
+        self.sizes = split_z(z_dim - 1 if self.writes_metre else z_dim, tracks)
         shared, temporal, per_track = self.sizes
         self.temporal = nn.Sequential(
             nn.Linear(temporal, 4 * bar_dim), nn.LeakyReLU(0.2), nn.Linear(4 * bar_dim, bars * bar_dim), nn.Tanh()
@@ -76,9 +114,9 @@ class MusicGenerator(nn.Module):
         self.bar_dim = bar_dim
         factors = grid_factors(steps_per_beat)
         channels = [width * 2 ** min(3, len(factors) - i) for i in range(len(factors) + 1)]
-        latent = shared + bar_dim + tracks * per_track
+        latent = shared + bar_dim + tracks * per_track + (self.layouts if self.writes_metre else 0)
         self.c0 = channels[0]
-        self.fc = nn.Linear(latent, self.c0 * BEATS_PER_BAR * self.octaves)
+        self.fc = nn.Linear(latent, self.c0 * QUARTERS_PER_BLOCK * self.octaves)
         body: list[nn.Module] = [
             nn.BatchNorm2d(self.c0), nn.ReLU(),
             nn.Conv2d(self.c0, self.c0, 3, padding=1), nn.BatchNorm2d(self.c0), nn.ReLU(),
@@ -97,24 +135,54 @@ class MusicGenerator(nn.Module):
         # choice of key or chord reaches every octave at once.
         self.harmony = nn.Linear(latent, tracks * 12)
         self.register_buffer("pitch_class", (lowest + torch.arange(pitches)) % 12, persistent=False)
+        # Buffers made from the corpus meta, never saved: a checkpoint holds what an older one held.
+        inside = None if metres is None else torch.from_numpy(metres.rolls[..., INSIDE_ROW] > 0)
+        self.register_buffer("inside", None if inside is None or bool(inside.all()) else inside, persistent=False)
+        if self.writes_metre:
+            rolls = torch.from_numpy(metres.rolls).float()
+            self.register_buffer("metre", rolls * 2.0 - 1.0, persistent=False)  # layouts x steps x pitches
+            self.register_buffer("structure_rows", rolls[..., list(STRUCTURE_ROWS)], persistent=False)
+            cumulative = torch.tensor(np.cumsum(metres.shares), dtype=torch.float32)
+            self.register_buffer("cumulative", cumulative, persistent=False)
+            # Bar lines and beats fall inside blocks (3/4, 6/8): each step learns where it stands in its bar.
+            self.structure = nn.Conv2d(len(STRUCTURE_ROWS), channels[-1], 1)
+
+    def layout_index(self, z: torch.Tensor) -> torch.Tensor:
+        """Each sample's layout: its last z number's normal CDF against the cumulative shares (0 for one layout)."""
+        if not self.writes_metre:
+            return torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
+        u = 0.5 * (1.0 + torch.erf(z[:, -1].float() / math.sqrt(2.0)))
+        return torch.searchsorted(self.cumulative, u.contiguous(), right=True).clamp(max=self.layouts - 1)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         n = z.shape[0]
-        shared, temporal, per_track = torch.split(z, [self.sizes[0], self.sizes[1], self.sizes[2] * self.tracks], 1)
+        index = self.layout_index(z)
+        sizes = [self.sizes[0], self.sizes[1], self.sizes[2] * self.tracks]
+        shared, temporal, per_track = torch.split(z[:, : sum(sizes)], sizes, 1)
         bar_latents = self.temporal(temporal).view(n, self.bars, self.bar_dim)
-        fixed = torch.cat([shared, per_track], dim=1).unsqueeze(1).expand(-1, self.bars, -1)
+        parts = [shared, per_track]
+        if self.writes_metre:
+            parts.append(F.one_hot(index, self.layouts).to(shared.dtype))
+        fixed = torch.cat(parts, dim=1).unsqueeze(1).expand(-1, self.bars, -1)
         latent = torch.cat([fixed, bar_latents], dim=2).reshape(n * self.bars, -1)
-        h = self.fc(latent).view(n * self.bars, self.c0, BEATS_PER_BAR, self.octaves)
-        out = self.unfold(self.head(self.body(h)))  # (N*bars) x tracks x steps_per_bar x pitches
+        h = self.body(self.fc(latent).view(n * self.bars, self.c0, QUARTERS_PER_BLOCK, self.octaves))
+        if self.writes_metre:
+            rows = self.structure_rows[index].view(n * self.bars, -1, len(STRUCTURE_ROWS), 1).transpose(1, 2)
+            h = h + self.structure(rows)
+        out = self.unfold(self.head(h))  # (N*bars) x tracks x steps_per_bar x pitches
         harmony = self.harmony(latent).view(n * self.bars, self.tracks, 12)[..., self.pitch_class]
         out = out + harmony.unsqueeze(2)
         steps_per_bar = out.shape[2]
         out = out.reshape(n, self.bars, self.tracks, steps_per_bar, self.pitches).transpose(1, 2)
         soft = torch.tanh(out.reshape(n, self.tracks, self.bars * steps_per_bar, self.pitches))
+        if self.inside is not None:  # silence after the layout's last bar, as in every real phrase
+            soft = torch.where(self.inside[index].view(n, 1, -1, 1), soft, -1.0)
         if self.binary and self.training:
             # Deterministic binary neurons (BinaryMuseGAN): D sees exact 0/1 notes like the real ones,
             # gradients pass straight through; sampling (eval) keeps the probabilities.
-            return torch.where(soft > 0, 1.0, -1.0) + (soft - soft.detach())
+            soft = torch.where(soft > 0, 1.0, -1.0) + (soft - soft.detach())
+        if self.writes_metre:
+            soft = torch.cat([soft, self.metre[index].unsqueeze(1).to(soft.dtype)], dim=1)
         return soft
 
 
@@ -164,8 +232,8 @@ class MusicDiscriminator(nn.Module):
         self.c = channels[-1]
         layers += [norm(nn.Conv2d(self.c, self.c, 3, padding=1)), nn.LeakyReLU(0.2)]
         self.beats = nn.Sequential(*layers)
-        self.bar = nn.Sequential(norm(nn.Linear(self.c * BEATS_PER_BAR * self.octaves, features)), nn.LeakyReLU(0.2))
-        self.chroma = nn.Sequential(norm(nn.Linear(tracks * BEATS_PER_BAR * 12, features)), nn.LeakyReLU(0.2))
+        self.bar = nn.Sequential(norm(nn.Linear(self.c * QUARTERS_PER_BLOCK * self.octaves, features)), nn.LeakyReLU(0.2))
+        self.chroma = nn.Sequential(norm(nn.Linear(tracks * QUARTERS_PER_BLOCK * 12, features)), nn.LeakyReLU(0.2))
         self.phrase = nn.Sequential(
             norm(nn.Conv1d(2 * features + 1, features, 3, padding=1)), nn.LeakyReLU(0.2), nn.Flatten(),
             norm(nn.Linear(features * bars, 1)),
@@ -177,9 +245,9 @@ class MusicDiscriminator(nn.Module):
         n, tracks, steps, pitches = x.shape
         if pitches < 12 * self.octaves:
             x = F.pad(x, (0, 12 * self.octaves - pitches), value=-1.0)
-        beats = self.beats(x).reshape(n, self.c, self.bars, BEATS_PER_BAR, self.octaves)
+        beats = self.beats(x).reshape(n, self.c, self.bars, QUARTERS_PER_BLOCK, self.octaves)
         bar_feats = self.bar(beats.transpose(1, 2).reshape(n * self.bars, -1))
-        chroma = ((x + 1.0) / 2.0).reshape(n, tracks, self.bars, BEATS_PER_BAR, self.steps_per_beat, -1, 12)
+        chroma = ((x + 1.0) / 2.0).reshape(n, tracks, self.bars, QUARTERS_PER_BLOCK, self.steps_per_beat, -1, 12)
         chroma = chroma.mean(dim=(4, 5)).transpose(1, 2).reshape(n * self.bars, -1)  # pitch classes per beat
         feats = torch.cat([bar_feats, self.chroma(chroma)], dim=1)
         feats = feats.reshape(n, self.bars, -1).transpose(1, 2)  # N x features x bars
@@ -197,15 +265,17 @@ def _with_batch_deviation(feats: torch.Tensor, group: int = 4) -> torch.Tensor:
 
 
 def build_generator(z_dim: int, meta: dict[str, Any], net: dict[str, Any]) -> MusicGenerator:
+    """G for the roles the corpus uses (``meta["roles"]``), writing its metre track when it has one."""
     tracks, bars, spb, pitches = _shape(meta)
     return MusicGenerator(z_dim, tracks, bars, spb, pitches,
                           width=int(net.get("g_width", net.get("width", 16))), bar_dim=int(net.get("bar_dim", 32)),
                           binary=bool(net.get("binary", False)), lowest=int(meta.get("lowest", 24)),
-                          pitch_prior=meta.get("pitch_prior"))
+                          pitch_prior=meta.get("pitch_prior"), metres=metres_of(meta))
 
 
 def build_discriminator(meta: dict[str, Any], net: dict[str, Any]) -> MusicDiscriminator:
+    """D over the roles and, for a folder of several layouts, the metre track after them."""
     tracks, bars, spb, pitches = _shape(meta)
-    return MusicDiscriminator(tracks, bars, spb, pitches, width=int(net.get("d_width", net.get("width", 16))),
+    return MusicDiscriminator(tracks + has_metre_track(meta), bars, spb, pitches, width=int(net.get("d_width", net.get("width", 16))),
                               features=int(net.get("features", 64)), sn=bool(net.get("sn", True)),
                               pack=int(net.get("pack", 1)))

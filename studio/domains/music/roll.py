@@ -5,15 +5,24 @@ Pitched tracks hold sustained notes: a run of on-cells is one note, and the
 importer leaves a one-step gap before a re-struck pitch so runs stay
 separate.  The drum track holds onsets only: every on-cell is one hit.  With
 these two conventions roll -> notes -> roll is exact.
+
+A clip knows its metre (``numerator``/``denominator``, and for pieces
+joined from clips of several metres the later changes), so pictures draw
+its bar lines and exports write its time signatures; a clip decoded from a
+phrase holds just its layout's bars (layout.py), not the silence after.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-BEATS_PER_BAR = 4  # phrases are cut from 4/4 only
+from studio.domains.music.layout import QUARTERS_PER_BLOCK, Layout, has_metre_track, layout_indices, layouts_of
+
+BEATS_PER_BAR = QUARTERS_PER_BLOCK
+"""Quarters in one block of the nets' grid, for the modules that still count phrases in blocks; a clip's
+real bar comes from its metre (:attr:`Clip.steps_per_bar`)."""
 DRUMS = "drums"
 MULTI_ROLES: tuple[str, ...] = (DRUMS, "bass", "chords", "melody")
 MERGED_ROLES: tuple[str, ...] = ("piano",)
@@ -56,6 +65,9 @@ class Clip:
     programs: list[int] = field(default_factory=lambda: [0])
     tempo: float = 120.0  # beats per minute
     velocity: int = 100
+    numerator: int = 4  # the time signature the clip starts in
+    denominator: int = 4
+    metre_changes: tuple[tuple[int, int, int], ...] = ()  # (step, numerator, denominator) after the start
 
     def __post_init__(self) -> None:
         self.roll = np.asarray(self.roll, dtype=np.uint8)
@@ -76,12 +88,30 @@ class Clip:
         return int(self.roll.shape[2])
 
     @property
-    def steps_per_bar(self) -> int:
-        return BEATS_PER_BAR * self.steps_per_beat
+    def metres(self) -> list[tuple[int, int, int]]:
+        """(first step, numerator, denominator) of each stretch in one metre, in time order."""
+        return [(0, self.numerator, self.denominator), *self.metre_changes]
+
+    def metre_spans(self) -> list[tuple[int, int, Layout]]:
+        """(start step, end step, one bar of its metre on the clip's grid) of each stretch in one metre."""
+        ends = [step for step, _, _ in self.metres[1:]] + [self.steps]
+        return [(start, end, Layout(num, den, 1, self.steps_per_beat))
+                for (start, num, den), end in zip(self.metres, ends) if end > start]
+
+    @property
+    def steps_per_bar(self) -> float:
+        """Steps in a bar of the clip's first metre (a whole number on any grid the importer chose)."""
+        return float(Layout(self.numerator, self.denominator, 1, self.steps_per_beat).bar_steps)
 
     @property
     def bars(self) -> float:
-        return self.steps / self.steps_per_bar
+        return sum((end - start) / float(bar.bar_steps) for start, end, bar in self.metre_spans())
+
+    @property
+    def metre_name(self) -> str:
+        """"3/4", or "3/4 -> 6/8" for a piece that changes metre."""
+        names = [f"{num}/{den}" for _, num, den in self.metres]
+        return " -> ".join(n for i, n in enumerate(names) if i == 0 or n != names[i - 1])
 
     @property
     def seconds(self) -> float:
@@ -94,15 +124,32 @@ class Clip:
         return sum(len(track_notes(self.roll[t], self.roles[t] == DRUMS)) for t in range(self.roll.shape[0]))
 
 
-def clip_from_meta(roll: np.ndarray, meta: dict) -> Clip:
-    """A clip carrying a corpus's grid, roles, programs and tempo."""
+def clip_from_meta(roll: np.ndarray, meta: dict[str, Any], layout: int | None = None) -> Clip:
+    """A clip carrying a corpus's grid, roles, programs and tempo, in the metre of its phrase's layout.
+
+    ``roll`` is a corpus row or a decoded phrase: with the corpus's metre
+    track (its layout is read from it), or the role tracks alone with
+    ``layout`` saying which.  The clip keeps the role tracks and only the
+    steps of its layout's bars.
+    """
+    roll = np.asarray(roll)
+    roles = list(meta["roles"])
+    if has_metre_track(meta) and roll.shape[0] == len(roles) + 1:
+        if layout is None:
+            layout = int(layout_indices(roll[None], meta)[0])
+        roll = roll[: len(roles)]
+    if roll.shape[0] != len(roles):
+        raise ValueError(f"a phrase of {roll.shape[0]} tracks does not fit the corpus's roles {', '.join(roles)}")
+    chosen = layouts_of(meta)[layout or 0]
     return Clip(
-        roll=roll,
+        roll=roll[:, : chosen.steps],
         steps_per_beat=int(meta["steps_per_beat"]),
         lowest=int(meta["lowest"]),
-        roles=list(meta["roles"]),
+        roles=roles,
         programs=[int(p) for p in meta["programs"]],
         tempo=float(meta.get("tempo", 120.0)),
+        numerator=chosen.numerator,
+        denominator=chosen.denominator,
     )
 
 
@@ -133,14 +180,23 @@ def track_notes(track: np.ndarray, drums: bool) -> list[Note]:
 
 
 def concat_clips(clips: Sequence[Clip]) -> Clip:
-    """Clips one after another in time (a walk or a grid exported as one piece); the first sets the rest."""
+    """Clips one after another in time (a walk or a grid exported as one piece); the first sets tempo and
+    instruments, each clip keeps its metre (a change is noted where the metre changes)."""
     if not clips:
         raise ValueError("nothing to join: no clips")
     first = clips[0]
     for clip in clips[1:]:
         if clip.roll.shape[0] != first.roll.shape[0] or clip.pitches != first.pitches:
             raise ValueError("clips with different tracks or pitch ranges cannot be joined")
-    return replace(first, roll=np.concatenate([c.roll for c in clips], axis=1))
+    changes: list[tuple[int, int, int]] = []
+    current, offset = (first.numerator, first.denominator), 0
+    for clip in clips:
+        for step, num, den in clip.metres:
+            if (num, den) != current:
+                changes.append((offset + step, num, den))
+                current = (num, den)
+        offset += clip.steps
+    return replace(first, roll=np.concatenate([c.roll for c in clips], axis=1), metre_changes=tuple(changes))
 
 
 # --------------------------------------------------------------------- pictures
@@ -149,12 +205,19 @@ def _colour(role: str, index: int) -> np.ndarray:
     return np.array(rgb, dtype=np.float32)
 
 
+def _marks(start: int, end: int, every: Any) -> list[int]:
+    """Steps from ``start`` every ``every`` steps (a Fraction: a dotted beat on a coarse grid) before ``end``."""
+    count = int(np.ceil((end - start) / every)) if every > 0 else 0
+    return [start + int(k * every) for k in range(count) if start + int(k * every) < end]
+
+
 def roll_image(clip: Clip, scale: int = 2) -> np.ndarray:
     """A piano-roll picture (time left to right, high pitches on top) as an H x W x 3 uint8 array.
 
-    Each track has its own colour (overlaps are mixed), bars get bright lines,
-    beats faint ones, and every C gets an octave line, so a thumbnail reads
-    like a sequencer view without any Qt.
+    Each track has its own colour (overlaps are mixed), bars of the clip's
+    metre get bright lines, its beats (dotted quarters in 6/8) faint ones,
+    and every C gets an octave line, so a thumbnail reads like a sequencer
+    view without any Qt.
     """
     scale = max(1, int(scale))
     roll = clip.roll > 0
@@ -164,9 +227,9 @@ def roll_image(clip: Clip, scale: int = 2) -> np.ndarray:
     black_keys = [r for r in range(pitches) if (clip.lowest + r) % 12 in (1, 3, 6, 8, 10)]
     base[black_keys] = 18.0
     base[c_rows] = 44.0
-    spb = max(1, clip.steps_per_beat)
-    base[:, ::spb] += 10.0
-    base[:, :: spb * BEATS_PER_BAR] = 78.0
+    for start, end, bar in clip.metre_spans():
+        base[:, _marks(start, end, bar.beat_steps)] += 10.0
+        base[:, _marks(start, end, bar.bar_steps)] = 78.0
     colour_sum = np.zeros_like(base)
     count = np.zeros((pitches, steps, 1), dtype=np.float32)
     starts = np.zeros((pitches, steps), dtype=bool)

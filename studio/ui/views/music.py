@@ -1,7 +1,8 @@
 """Music artifacts (piano-roll ``Clip`` objects) drawn as piano-roll pictures.
 
-The picture itself comes from the music domain's ``roll_image`` so the
-exported PNGs and the on-screen rolls look the same.
+The picture itself comes from the music domain's ``roll_image`` (bar lines
+and beats of each clip's own metre) so the exported PNGs and the on-screen
+rolls look the same.
 """
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ class MusicView:
 
     def caption(self, artifact: Any) -> str:
         try:
-            return f"{artifact.bars:g} bars · {artifact.note_count()} notes · {', '.join(artifact.roles)}"
+            return (f"{artifact.bars:g} bars of {artifact.metre_name} · {artifact.note_count()} notes · "
+                    f"{', '.join(artifact.roles)}")
         except (AttributeError, TypeError, ValueError):
             return "clip"
 
