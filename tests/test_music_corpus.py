@@ -165,16 +165,21 @@ def test_drums_channel_roles_and_drums_only(tmp_path):
     assert "drums only" in reasons(no_drums)["beat.mid"]
 
 
-def test_metres_other_than_four_four_are_skipped_per_section(tmp_path):
+def test_a_waltz_and_a_metre_change_give_layouts_and_a_metre_track(tmp_path):
     save(tmp_path / "waltz.mid", [notes_track([(s, 3, 60) for s in range(0, 96, 4)], metres=[(0, 3, 4)])])
     # 8 bars of 4/4, then 8 bars of 3/4.
     mixed = notes_track([(s, 3, 62) for s in range(0, 128 + 96, 4)], metres=[(0, 4, 4), (128, 3, 4)])
     save(tmp_path / "mixed.mid", [mixed])
     corpus = imp(tmp_path)
-    assert "unsupported metre 3/4" in reasons(corpus)["waltz.mid"]
-    assert corpus.report.details["files"]["mixed.mid"]["phrases"] == 2
-    part = [s.reason for s in corpus.report.skipped if s.path.endswith("mixed.mid")]
-    assert len(part) == 1 and "bars 9-16 in 3/4" in part[0]
+    assert corpus.report.skipped == []
+    assert corpus.report.details["files"]["waltz.mid"] == {**corpus.report.details["files"]["waltz.mid"],
+                                                           "phrases": 2, "metres": ["3/4"]}
+    assert corpus.report.details["files"]["mixed.mid"]["phrases"] == 4
+    assert corpus.meta["layouts"] == [{"numerator": 3, "denominator": 4, "bars": 4, "share": 0.666667},
+                                      {"numerator": 4, "denominator": 4, "bars": 4, "share": 0.333333}]
+    assert corpus.meta["metre_track"] and corpus.data.shape == (6, 2, 64, 84)
+    waltz = corpus.data[4, 0].numpy()  # files in name order: mixed.mid gave the first four
+    assert waltz[:48].sum() == 12 * 3 and not waltz[48:].any(), "4 bars of 3/4, then silence"
 
 
 def test_bad_files_are_reported_and_the_rest_imports(tmp_path):
@@ -185,7 +190,7 @@ def test_bad_files_are_reported_and_the_rest_imports(tmp_path):
     (tmp_path / "empty.mid").write_bytes(b"")
     (tmp_path / "audio.mid").write_bytes(b"RIFF" + struct.pack("<I", 36) + b"WAVEfmt " + bytes(64))
     save(tmp_path / "slow.mid", [notes_track(melody(4), tempo=4)])
-    save(tmp_path / "short.mid", [notes_track(melody(2))])
+    save(tmp_path / "short.mid", [notes_track(melody(1))])
     save(tmp_path / "silent.mid", [mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000)])])
     header = b"MThd" + struct.pack(">IHHH", 6, 1, 1001, TPB)
     (tmp_path / "tracks.mid").write_bytes(header + b"MTrk" + bytes(8))

@@ -1,24 +1,30 @@
-"""MIDI <-> piano-roll: reading songs (mido), cutting them into 4/4 phrases, writing clips back as MIDI.
+"""MIDI <-> piano-roll: reading songs (mido), cutting them into phrases of any metre, writing clips back as MIDI.
 
 Reading never trusts a file: every problem becomes a :class:`MidiProblem`
 whose message names it (the importer puts that in its report).  The grid is
 counted in beats, so tempo changes move nothing: they only set the tempo a
-phrase is played at.
+phrase is played at.  Where bar lines fall is metres.py's job, which part
+plays which role is roles.py's, and how a phrase of any metre sits in the
+nets' fixed number of steps is layout.py's.
 """
 from __future__ import annotations
 
 import io
 import json
-import math
 import struct
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from studio.core.files import write_atomically
+from studio.domains.music.grid import GridTally
+from studio.domains.music.keys import estimate_key, pitch_class_weights, shift_to_c
+from studio.domains.music.layout import Layout, phrase_bars
+from studio.domains.music.metres import read_sections
+from studio.domains.music.roles import DRUM_CHANNEL, RolePart, assign_parts
 from studio.domains.music.roll import (
     BEATS_PER_BAR,
     DEFAULT_PROGRAMS,
@@ -27,7 +33,6 @@ from studio.domains.music.roll import (
     MULTI_ROLES,
     Clip,
     concat_clips,
-    gm_family,
     track_notes,
 )
 
@@ -37,11 +42,13 @@ MAX_TRACKS = 1000
 """Refused from the header alone: a real arrangement has tens of tracks."""
 TEMPO_RANGE_BPM = (20.0, 400.0)
 """A song whose typical tempo lies outside is treated as broken timing."""
-DRUM_CHANNEL = 9  # General MIDI channel 10
 WRITE_TICKS_PER_BEAT = 480  # divisible by every supported grid (4, 12, 24 steps per beat)
 INFO_PREFIX = "gan-studio "
 SUPPORTED_GRIDS = (1, 2, 3, 4, 6, 8, 12, 16, 24)
 """Steps per beat whose factors (2s and 3s) the nets can upsample to; 4, 12 and 24 are the usual ones."""
+AUTO = "auto"
+"""``steps_per_beat`` chosen per folder from what its notes need (grid.py)."""
+KEY_OPTIONS = ("keep", "normalise")
 
 GM_PROGRAM_NAMES: tuple[str, ...] = (
     "Acoustic Grand Piano", "Bright Acoustic Piano", "Electric Grand Piano", "Honky-tonk Piano",
@@ -73,10 +80,6 @@ def program_name(program: int) -> str:
     return f"{program + 1} {GM_PROGRAM_NAMES[program]}"
 
 
-MELODY_FAMILIES = frozenset({"synth lead", "brass", "reed", "pipe"})
-CHORD_FAMILIES = frozenset({"organ", "strings", "ensemble", "synth pad"})
-
-
 class MidiProblem(Exception):
     """A file (or the whole of one) that cannot become phrases; the message says why."""
 
@@ -93,23 +96,32 @@ class RollOptions:
     roles: str = "merged"  # merged: one piano track | multi: drums, bass, chords, melody
     drums: bool = True  # multi only: keep the drum track
     transpose: int = 3  # real_batch shifts whole phrases by up to this many semitones
+    key: str = "keep"  # keep | normalise: each file moved to C major / A minor by its estimated key
 
     @classmethod
     def from_dict(cls, options: dict[str, Any]) -> "RollOptions":
-        """Validated options; a bad value is the caller's mistake and raises ``ValueError`` with the fix."""
+        """Validated options; a bad value is the caller's mistake and raises ``ValueError`` with the fix.
+
+        ``steps_per_beat`` must be a number here: a folder's "auto" is resolved
+        by the importer (:class:`~studio.domains.music.grid.GridTally`) first.
+        """
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(options) - known - {"max_phrases"}
         if unknown:
             raise ValueError(f"unknown music import options: {', '.join(sorted(unknown))}")
         roles = str(options.get("roles", "merged"))
+        grid = options.get("steps_per_beat", 4)
+        if grid == AUTO:
+            raise ValueError('steps_per_beat "auto" is chosen from a folder: import the folder, or give a number')
         opts = cls(
-            steps_per_beat=int(options.get("steps_per_beat", 4)),
+            steps_per_beat=int(grid),
             bars=int(options.get("bars", 4)),
             lowest=int(options.get("lowest", 24)),
             pitches=int(options.get("pitches", 84)),
             roles=roles,
             drums=bool(options.get("drums", roles == "multi")) and roles == "multi",
             transpose=int(options.get("transpose", 3)),
+            key=str(options.get("key", "keep")),
         )
         if opts.steps_per_beat not in SUPPORTED_GRIDS:
             raise ValueError(f"steps_per_beat must be one of {SUPPORTED_GRIDS}, got {opts.steps_per_beat}")
@@ -124,6 +136,8 @@ class RollOptions:
             raise ValueError(f"roles must be 'merged' or 'multi', got {roles!r}")
         if not 0 <= opts.transpose <= 12:
             raise ValueError(f"transpose must be between 0 and 12 semitones, got {opts.transpose}")
+        if opts.key not in KEY_OPTIONS:
+            raise ValueError(f"key must be one of {', '.join(KEY_OPTIONS)}, got {opts.key!r}")
         return opts
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,6 +164,7 @@ class Part:
     program: int
     name: str
     notes: np.ndarray  # int64, n x 3: start tick, end tick, MIDI pitch
+    has_program: bool = True  # False: no program change came before its notes (the default piano, not a choice)
 
 
 @dataclass
@@ -255,6 +270,7 @@ def _song_from_midi(midi: Any, midi_type: int) -> Song:
         tick = 0
         name = ""
         programs = [0] * 16
+        chosen = [False] * 16  # a program change was seen on the channel
         open_notes: dict[tuple[int, int], tuple[int, int]] = {}  # (channel, pitch) -> (start, program)
         notes: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)  # (channel, program)
         for msg in track:
@@ -273,6 +289,7 @@ def _song_from_midi(midi: Any, midi_type: int) -> Song:
                     notes[(msg.channel, program)].append((start, tick, msg.note))
             elif kind == "program_change":
                 programs[msg.channel] = msg.program
+                chosen[msg.channel] = True
             elif kind == "set_tempo":
                 tempos.append((tick, int(msg.tempo)))
             elif kind == "time_signature":
@@ -283,7 +300,7 @@ def _song_from_midi(midi: Any, midi_type: int) -> Song:
             # Never switched off: it lasts to the end of its track, and at least a beat.
             notes[(channel, program)].append((start, max(tick, start + tpb), pitch))
         for (channel, program), found in sorted(notes.items()):
-            parts.append(Part(index, channel, program, name, np.array(sorted(found), dtype=np.int64)))
+            parts.append(Part(index, channel, program, name, np.array(sorted(found), dtype=np.int64), chosen[channel]))
     return Song(tpb, midi_type, sorted(tempos), _sorted_unique(metres), parts)
 
 
@@ -295,14 +312,18 @@ def _sorted_unique(events: list[tuple[int, int, int]]) -> list[tuple[int, int, i
 # ---------------------------------------------------------------- cutting
 @dataclass
 class PhraseCut:
-    """What one song gave: phrases (tracks x steps x pitches) and why the rest was left out."""
+    """What one song gave: phrases (tracks x steps x pitches), their layouts, and why the rest was left out."""
 
     rolls: list[np.ndarray] = field(default_factory=list)
+    layouts: list[Layout] = field(default_factory=list)  # each phrase's metre and bars
     tempos: list[float] = field(default_factory=list)  # bpm at each phrase's start
     programs: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    skipped_parts: list[str] = field(default_factory=list)  # sections left out of a file that gave phrases
+    skipped_parts: list[str] = field(default_factory=list)  # report lines: what was read differently or left out
+    notes: list[str] = field(default_factory=list)  # details worth keeping (pick-ups, padded last bar)
     reason: str = ""  # why nothing was taken, when nothing was
     empty_phrases: int = 0
+    key: tuple[int, str] = (0, "major")  # estimated from the pitched notes before any normalisation
+    shift: int = 0  # semitones the pitched notes were moved (key normalisation)
 
 
 def typical_bpm(song: Song) -> float:
@@ -327,44 +348,14 @@ def _bpm_at(song: Song, tick: int) -> float:
     return 60_000_000 / max(1, tempo)
 
 
-def _polyphony(notes: np.ndarray) -> float:
-    """Mean number of notes sounding while any sounds (1 for a melody, 3 or so for block chords)."""
-    if len(notes) == 0:
-        return 0.0
-    covered, reach = 0, -1
-    for start, end in notes[np.argsort(notes[:, 0]), :2]:
-        if end > reach:
-            covered += end - max(start, reach)
-            reach = end
-    return float((notes[:, 1] - notes[:, 0]).sum()) / max(1, covered)
-
-
-def assign_role(part: Part, opts: RollOptions) -> str | None:
-    """The track a part goes to, or None when it is left out (drums with drums off).
-
-    Drums come from channel 10; a track named like a role keeps that role
-    (so our own exports read back exactly); then the General MIDI family
-    decides, and for families that play anything (piano, guitar...) the
-    notes do: several at once -> chords, low -> bass, else melody.
-    """
-    lowered = part.name.lower()
-    if part.channel == DRUM_CHANNEL or lowered == DRUMS:
-        return DRUMS if DRUMS in opts.role_names else None
-    if opts.roles == "merged":
-        return MERGED_ROLES[0]
-    if lowered in opts.role_names:
-        return lowered
-    family = gm_family(part.program)
-    if family == "bass":
-        return "bass"
-    if family in MELODY_FAMILIES:
-        return "melody"
-    if family in CHORD_FAMILIES:
-        return "chords"
-    if _polyphony(part.notes) >= 1.5:
-        return "chords"
-    mean_pitch = float(part.notes[:, 2].mean()) if len(part.notes) else 60.0
-    return "bass" if mean_pitch < 48 else "melody"
+def _without_zero_tempos(song: Song, lines: list[str]) -> Song:
+    """A tempo of 0 stops time, which no player can do: such events are dropped with a report line."""
+    zero = [t for t, tempo in song.tempos if tempo <= 0]
+    if not zero:
+        return song
+    beats = ", ".join(f"{t / song.ticks_per_beat:g}" for t in zero[:3]) + (" ..." if len(zero) > 3 else "")
+    lines.append(f"tempo 0 at beat {beats} ignored (the tempo before it holds)")
+    return replace(song, tempos=[(t, tempo) for t, tempo in song.tempos if tempo > 0])
 
 
 def _fold_into(pitches: np.ndarray, lowest: int, count: int) -> np.ndarray:
@@ -384,38 +375,44 @@ class _TrackNotes:
     longest: int
 
 
-def _quantised(song: Song, opts: RollOptions) -> tuple[dict[int, _TrackNotes], dict[str, Counter], bool]:
-    """Notes per track on the step grid; also the programs heard per role and whether drums were dropped."""
-    ticks_per_step = song.ticks_per_beat / opts.steps_per_beat
+def song_key(parts: Sequence[RolePart]) -> tuple[int, str]:
+    """The key of a song's pitched notes, weighted by duration (see keys.py)."""
+    pitched = [p.notes for p in parts if p.role != DRUMS and len(p.notes)]
+    if not pitched:
+        return 0, "major"
+    notes = np.concatenate(pitched)
+    return estimate_key(pitch_class_weights(notes[:, 2], notes[:, 1] - notes[:, 0]))
+
+
+def _quantised(parts: Sequence[RolePart], tpb: int, opts: RollOptions, shift: int
+               ) -> tuple[dict[int, _TrackNotes], dict[str, Counter]]:
+    """Notes per track on the step grid (pitched ones moved by ``shift``); also the programs heard per role."""
+    ticks_per_step = tpb / opts.steps_per_beat
     roles = opts.role_names
     gathered: dict[int, list[np.ndarray]] = defaultdict(list)
     programs: dict[str, Counter] = defaultdict(Counter)
-    dropped_drums = False
-    for part in song.parts:
-        role = assign_role(part, opts)
-        if role is None:
-            dropped_drums = True
-            continue
+    for part in parts:
         notes = part.notes
         pitch = notes[:, 2]
-        if role == DRUMS:
+        if part.role == DRUMS:
             keep = (pitch >= opts.lowest) & (pitch < opts.lowest + opts.pitches)
             notes, pitch = notes[keep], pitch[keep]
         else:
-            pitch = _fold_into(pitch, opts.lowest, opts.pitches)
+            pitch = _fold_into(pitch + shift, opts.lowest, opts.pitches)
         start = np.floor(notes[:, 0] / ticks_per_step + 0.5).astype(np.int64)
         end = np.maximum(np.floor(notes[:, 1] / ticks_per_step + 0.5).astype(np.int64), start + 1)
-        if role == DRUMS:
+        if part.role == DRUMS:
             end = start + 1
-        gathered[roles.index(role)].append(np.stack([start, end, pitch - opts.lowest], axis=1))
-        programs[role][part.program] += len(notes)
+        gathered[roles.index(part.role)].append(np.stack([start, end, pitch - opts.lowest], axis=1))
+        programs[part.role][part.program] += len(notes)
     tracks = {}
     for index, chunks in gathered.items():
         arr = np.concatenate(chunks)
+        if not len(arr):
+            continue
         arr = arr[np.argsort(arr[:, 0], kind="stable")]
-        longest = int((arr[:, 1] - arr[:, 0]).max()) if len(arr) else 0
-        tracks[index] = _TrackNotes(arr[:, 0], arr[:, 1], arr[:, 2], longest)
-    return tracks, programs, dropped_drums
+        tracks[index] = _TrackNotes(arr[:, 0], arr[:, 1], arr[:, 2], int((arr[:, 1] - arr[:, 0]).max()))
+    return tracks, programs
 
 
 def _rasterise(notes: _TrackNotes, w0: int, steps: int, pitches: int, drums: bool) -> np.ndarray:
@@ -439,77 +436,84 @@ def _rasterise(notes: _TrackNotes, w0: int, steps: int, pitches: int, drums: boo
     return on.astype(np.uint8)
 
 
-def _sections(song: Song) -> list[tuple[int, int, int, int]]:
-    """(start tick, end tick, numerator, denominator) of each stretch in one metre (4/4 until told otherwise).
+def _phrase_starts(bars: int, layout: Layout) -> tuple[list[int], int]:
+    """Bar numbers (0-based, in the section) where phrases start, and the bars the last one holds.
 
-    The last stretch ends at the bar line after the last note, so a final
-    note that stops short of the bar line does not cost the song its last bar.
+    Whole phrases follow each other; a section too short for one still gives
+    one when it holds at least half a phrase (a short tune is a phrase that
+    ends early), silent after its last bar.
     """
-    metres = list(song.metres)
-    if not metres or metres[0][0] > 0:
-        metres.insert(0, (0, 4, 4))
-    last_tick, num, den = metres[-1]
-    bar_ticks = song.ticks_per_beat * num * 4 / den
-    end = last_tick + math.ceil(max(0, song.end_tick - last_tick) / bar_ticks - 1e-9) * bar_ticks
-    bounds = [m[0] for m in metres[1:]] + [int(round(end))]
-    return [(m[0], b, m[1], m[2]) for m, b in zip(metres, bounds) if b > m[0]]
+    whole = bars // layout.bars
+    if whole:
+        return [k * layout.bars for k in range(whole)], layout.bars
+    if bars and 2 * bars >= layout.bars:
+        return [0], bars
+    return [], 0
+
+
+def _pitched_steps(tracks: dict[int, _TrackNotes], opts: RollOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Onsets and lengths in steps of every pitched note: the evidence for where bar lines fall."""
+    pitched = [n for t, n in tracks.items() if opts.role_names[t] != DRUMS] or list(tracks.values())
+    return np.concatenate([n.start for n in pitched]), np.concatenate([n.end - n.start for n in pitched])
 
 
 def cut_phrases(song: Song, opts: RollOptions) -> PhraseCut:
-    """Cuts a song into non-overlapping phrases of ``opts.bars`` bars of 4/4, aligned on its bar lines."""
+    """Cuts a song into phrases of whole bars of its metres (layout.py), each starting on a bar line."""
     cut = PhraseCut()
     if song.note_count == 0:
         cut.reason = "no notes"
         return cut
+    song = _without_zero_tempos(song, cut.skipped_parts)
     bpm = typical_bpm(song)
     low, high = TEMPO_RANGE_BPM
     if not low <= bpm <= high:
         cut.reason = f"absurd tempo: {bpm:.3g} bpm (expected {low:.0f}-{high:.0f}); the timing is probably broken"
         return cut
-    tracks, programs, dropped_drums = _quantised(song, opts)
+    parts, dropped_drums = assign_parts(song.parts, opts)
+    cut.key = song_key(parts)
+    cut.shift = shift_to_c(*cut.key) if opts.key == "normalise" else 0
+    tracks, cut.programs = _quantised(parts, song.ticks_per_beat, opts, cut.shift)
     if not tracks:
         cut.reason = (
             "drums only, and drums are off (choose the multi-track roles to keep them)"
             if dropped_drums else "no notes in the pitch range"
         )
         return cut
-    cut.programs = programs
-    tps = song.ticks_per_beat / opts.steps_per_beat
-    phrase = opts.phrase_steps
-    bar_quarters, bars_seen, longest_run, odd_metres = 0.0, 0.0, 0.0, []
-    for a, b, num, den in _sections(song):
-        bar_quarters = num * 4 / den
-        length_bars = (b - a) / song.ticks_per_beat / bar_quarters
-        first_bar = int(bars_seen) + 1
-        bars_seen += length_bars
-        if abs(bar_quarters - BEATS_PER_BAR) > 1e-9:
-            odd_metres.append(f"{num}/{den}")
-            cut.skipped_parts.append(
-                f"bars {first_bar}-{int(np.ceil(bars_seen))} in {num}/{den}: unsupported metre "
-                "(phrases are cut from 4/4 only)"
-            )
+    spb, phrase = opts.steps_per_beat, opts.phrase_steps
+    reading = read_sections(song, spb, *_pitched_steps(tracks, opts))
+    cut.skipped_parts += reading.lines
+    cut.notes += reading.notes
+    unusable: list[str] = []  # sections that gave no phrase, and why
+    for section in reading.sections:
+        layout = Layout(section.numerator, section.denominator, phrase_bars(section.bar_quarters, 4 * opts.bars), spb)
+        bars = section.bars(spb)
+        where = f"bars {section.first_bar}-{section.first_bar + bars - 1} in {section.name}"
+        if layout.bars == 0:
+            unusable.append(f"{where}: a bar is longer than a phrase of {opts.bars} bars of 4/4")
             continue
-        longest_run = max(longest_run, length_bars)
-        s0, s1 = int(np.floor(a / tps + 0.5)), int(np.floor(b / tps + 0.5))
-        for w0 in range(s0, s1 - phrase + 1, phrase):
+        starts, held = _phrase_starts(bars, layout)
+        if not starts:
+            unusable.append(f"{where}: too short, a phrase needs {layout.bars} bars of {section.name}")
+            continue
+        bar = section.bar_steps(spb)
+        for first in starts:
+            w0 = section.start + first * bar
             roll = np.stack([
                 _rasterise(tracks[t], w0, phrase, opts.pitches, role == DRUMS) if t in tracks
                 else np.zeros((phrase, opts.pitches), np.uint8)
                 for t, role in enumerate(opts.role_names)
             ])
+            roll[:, held * bar:] = 0  # silence after the phrase's last bar: the next bars belong elsewhere
             if not roll.any():
                 cut.empty_phrases += 1
                 continue
             cut.rolls.append(roll)
-            cut.tempos.append(_bpm_at(song, int(w0 * tps)))
+            cut.layouts.append(layout)
+            cut.tempos.append(_bpm_at(song, int(w0 * song.ticks_per_beat / spb)))
     if not cut.rolls:
-        cut.skipped_parts.clear()
-        if longest_run == 0 and odd_metres:
-            cut.reason = f"unsupported metre {', '.join(sorted(set(odd_metres)))} (phrases are cut from 4/4 only)"
-        elif longest_run < opts.bars:
-            cut.reason = f"too short: {longest_run:.1f} bars of 4/4, a phrase needs {opts.bars}"
-        else:
-            cut.reason = "no notes inside whole 4/4 phrases"
+        cut.reason = "; ".join(unusable) or "no notes inside whole phrases"
+    else:
+        cut.skipped_parts += unusable
     return cut
 
 
@@ -521,15 +525,31 @@ def choose_programs(roles: Sequence[str], heard: dict[str, Counter]) -> list[int
     ]
 
 
-def midi_to_clips(path: str | Path, options: dict[str, Any] | None = None) -> list[Clip]:
-    """Every phrase of one MIDI file as a Clip (raises :class:`MidiProblem` for a bad file)."""
-    opts = RollOptions.from_dict(options or {})
-    cut = cut_phrases(read_song(path), opts)
+def midi_to_clips(path: str | Path, options: dict[str, Any] | None = None,
+                  roles: Sequence[str] | None = None) -> list[Clip]:
+    """Every phrase of one MIDI file as a Clip (raises :class:`MidiProblem` for a bad file).
+
+    ``roles`` keeps those tracks only, in that order (a corpus's roles: the
+    ones its folder uses); a ``steps_per_beat`` of "auto" is chosen from this file.
+    """
+    options = dict(options or {})
+    song = read_song(path)
+    if options.get("steps_per_beat") == AUTO:
+        tally = GridTally()
+        tally.add(song)
+        options["steps_per_beat"] = tally.choice()
+    opts = RollOptions.from_dict(options)
+    cut = cut_phrases(song, opts)
     if cut.reason:
         raise MidiProblem(cut.reason)
-    programs = choose_programs(opts.role_names, cut.programs)
+    names = list(roles) if roles is not None else list(opts.role_names)
+    missing = [r for r in names if r not in opts.role_names]
+    if missing:
+        raise ValueError(f"roles {', '.join(missing)} are not among the import's roles {', '.join(opts.role_names)}")
+    keep = [opts.role_names.index(r) for r in names]
+    programs = choose_programs(names, cut.programs)
     return [
-        Clip(roll, opts.steps_per_beat, opts.lowest, list(opts.role_names), programs, tempo)
+        Clip(roll[keep], opts.steps_per_beat, opts.lowest, names, programs, tempo)
         for roll, tempo in zip(cut.rolls, cut.tempos)
     ]
 

@@ -1,0 +1,168 @@
+"""Where a song's bar lines fall on the step grid: its metre sections, pick-ups, and what its header got wrong.
+
+A time signature starts a section on a bar line of its own metre.  Headers
+lie in the wild (0/4, a signature after the music ended, a signature whose
+bars the grid cannot hold), so each event is checked and what is read
+differently gets a report line.  The first bar line is the one thing a
+header rarely states: tune books write a pick-up (anacrusis) as a short
+first bar, or a short first section before the real metre, or simply start
+the notes at tick 0.  The notes decide: where long notes and onsets fall
+shows the bar line, and a phase other than 0 is taken only when it clearly
+beats phase 0 (:data:`CLEAR_MARGIN`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from studio.domains.music.layout import fits_grid
+
+if TYPE_CHECKING:
+    from studio.domains.music.codec import Song
+
+MAX_NUMERATOR = 32
+MAX_DENOMINATOR = 64
+CLEAR_MARGIN = 1.5
+"""A pick-up phase is taken when it gets this many times phase 0's votes and weight."""
+MIN_PHASE_NOTES = 4
+"""Fewer notes than this are no evidence about where bars start."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A stretch of whole bars in one metre, in steps of the grid (``end`` is a bar line)."""
+
+    start: int
+    end: int
+    numerator: int
+    denominator: int
+    first_bar: int  # the song's bar number of its first bar, 1-based, for reports
+
+    @property
+    def name(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
+
+    @property
+    def bar_quarters(self) -> Fraction:
+        return Fraction(4 * self.numerator, self.denominator)
+
+    def bar_steps(self, steps_per_beat: int) -> int:
+        return int(self.bar_quarters * steps_per_beat)
+
+    def bars(self, steps_per_beat: int) -> int:
+        return (self.end - self.start) // self.bar_steps(steps_per_beat)
+
+
+@dataclass
+class MetreReading:
+    """A song's sections, the report lines for what was read differently, and details worth keeping."""
+
+    sections: list[Section] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    pickup_quarters: float = 0.0
+
+
+def metre_problem(numerator: int, denominator: int) -> str | None:
+    """Why a time signature cannot be a metre (None when it can)."""
+    if denominator <= 0 or denominator & (denominator - 1) or denominator > MAX_DENOMINATOR:
+        return f"its denominator {denominator} is not a power of two up to {MAX_DENOMINATOR}"
+    if not 1 <= numerator <= MAX_NUMERATOR:
+        return f"its numerator {numerator} is not between 1 and {MAX_NUMERATOR}"
+    return None
+
+
+def _phase_unit(numerator: int, denominator: int, steps_per_beat: int) -> int:
+    """Steps between candidate bar lines: the metre's written beat, an 8th at most (pick-ups of an 8th are common)."""
+    unit = Fraction(4, denominator) * steps_per_beat
+    return max(1, int(min(unit, Fraction(steps_per_beat, 2))))
+
+
+def bar_phase(onsets: np.ndarray, lengths: np.ndarray, bar: int, unit: int) -> int:
+    """Steps from a section's start to its first bar line, judged from its notes (0 unless clearly otherwise).
+
+    A note weighs its length, up to a bar: long notes and chords fall on
+    downbeats.  Each bar-long window votes for its heaviest position (the
+    weights of the notes starting there summed), and the whole section's
+    weights per position are summed too.  A phase other than 0 must win
+    both: most of at least three votes, and :data:`CLEAR_MARGIN` times phase
+    0's votes and weight.  One long note, or a syncopated bar, proves nothing.
+    """
+    on_unit = onsets % unit == 0
+    onsets, lengths = onsets[on_unit], lengths[on_unit]
+    if len(onsets) < MIN_PHASE_NOTES or bar <= unit:
+        return 0
+    weight = np.minimum(lengths, bar).astype(np.float64)
+    window, position = onsets // bar, onsets % bar
+    per_window = np.zeros((int(window.max()) + 1, bar))
+    np.add.at(per_window, (window, position), weight)
+    played = per_window.any(axis=1)
+    votes = np.bincount(per_window[played].argmax(axis=1), minlength=bar)
+    total = per_window.sum(axis=0)
+    best = int(np.argmax(votes))
+    clear = votes[best] >= CLEAR_MARGIN * votes[0] and total[best] >= CLEAR_MARGIN * total[0]
+    if best != 0 and clear and 2 * votes[best] > votes.sum() >= 3:
+        return best
+    return 0
+
+
+def read_sections(song: "Song", steps_per_beat: int, onsets: np.ndarray, lengths: np.ndarray) -> MetreReading:
+    """The song's sections on a grid of ``steps_per_beat``, given its notes' onsets and lengths in steps."""
+    reading = MetreReading()
+    tpb = song.ticks_per_beat
+    to_step = lambda tick: int(np.floor(tick * steps_per_beat / tpb + 0.5))  # noqa: E731
+    end_tick = song.end_tick
+    events: list[tuple[int, int, int]] = []
+    current = (4, 4)
+    for tick, num, den in song.metres:
+        name, beat = f"{num}/{den}", f"beat {tick / tpb:g}"
+        if tick >= end_tick:
+            reading.lines.append(f"time signature {name} at {beat} comes after the last note: ignored")
+            continue
+        problem = metre_problem(num, den)
+        if problem is None and not fits_grid(Fraction(4 * num, den), steps_per_beat):
+            problem = f"its bars do not fall on a grid of {steps_per_beat} steps a beat (choose a finer grid)"
+        if problem is not None:
+            reading.lines.append(f"time signature {name} at {beat}: {problem}; read as {current[0]}/{current[1]}")
+            continue
+        if (num, den) != current or not events:
+            events.append((to_step(tick), num, den))
+            current = (num, den)
+    if not events or events[0][0] > 0:
+        events.insert(0, (0, 4, 4))
+    last = to_step(end_tick)
+    bounds = [e[0] for e in events[1:]] + [last]
+    spans = [(a, b, num, den) for (a, num, den), b in zip(events, bounds) if b > a]
+    if len(spans) > 1:
+        (a, b, num, den), (_, _, n1, d1) = spans[0], spans[1]
+        if Fraction(b - a, steps_per_beat) < min(Fraction(4 * n1, d1), Fraction(4 * num, den) + Fraction(1, 64)):
+            reading.pickup_quarters = float(Fraction(b - a, steps_per_beat))
+            reading.notes.append(f"pick-up of {reading.pickup_quarters:g} beats in {num}/{den} before the first bar")
+            spans = spans[1:]
+    bar_number = 1
+    for k, (a, b, num, den) in enumerate(spans):
+        bar = int(Fraction(4 * num, den) * steps_per_beat)
+        if k == 0 and not reading.pickup_quarters:
+            inside = (onsets >= a) & (onsets < b)
+            phase = bar_phase(onsets[inside] - a, lengths[inside], bar, _phase_unit(num, den, steps_per_beat))
+            if phase:
+                reading.pickup_quarters = phase / steps_per_beat
+                reading.notes.append(f"pick-up of {reading.pickup_quarters:g} beats (bar lines found from the notes)")
+                a += phase
+        if k == len(spans) - 1:
+            end = a + -(-(b - a) // bar) * bar  # the last bar is padded to its bar line
+        else:
+            end = a + (b - a) // bar * bar
+            if end < b:
+                short = Fraction(bar - (b - end), steps_per_beat)
+                reading.lines.append(
+                    f"bar {bar_number + (end - a) // bar} in {num}/{den} never closes: {float(short):g} beats short "
+                    f"at the change to {spans[k + 1][2]}/{spans[k + 1][3]}; its notes are left out"
+                )
+        if end > a:
+            reading.sections.append(Section(a, end, num, den, bar_number))
+            bar_number += (end - a) // bar
+    return reading
