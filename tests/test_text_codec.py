@@ -144,23 +144,24 @@ def test_the_lexicon_spells_only_words_of_the_corpus(trained):
 
 def test_phrasing_scores_characters_by_the_corpus_word_pairs():
     from studio.domains.text.lexicon import Lexicon
-    from studio.domains.text.phrasing import PRIOR_SHARE, SMOOTHING, Phrasing, word_pairs
+    from studio.domains.text.phrasing import PRIOR_SHARE, DecodeState
+    from studio.domains.text.word_phrasing import SMOOTHING, WordPhrasing, word_pairs
 
     vocab = ["<pad>", "<s>", "</s>", "<unk>", " ", ",", "t", "h", "e", "m", "o", "n", "s", "a"]
     words = ["the", "moon", "sea"]  # counts 3, 2, 1
     lex = Lexicon.build(words, vocab)
-    phrasing = Phrasing(lex, words, word_pairs(["the moon", "the moon,", "the sea"], words))
+    phrasing = WordPhrasing(lex, words, word_pairs(["the moon", "the moon,", "the sea"], words))
     state = lex.start(1, torch.device("cpu"))
     for ch in "the ":
         state = lex.advance(state, torch.tensor([vocab.index(ch)]))
-    probs = phrasing.scores(state)[0].exp()
+    probs = phrasing.scores(DecodeState(state, None))[0].exp()
     for ch, pairs, n in (("t", 0, 3), ("m", 2, 2), ("s", 1, 1)):  # after "the": the, moon, sea
         after_the = (pairs + SMOOTHING * n / 6) / (3 + SMOOTHING)  # the smoothed bigram P(word | "the")
         assert float(probs[vocab.index(ch)]) == pytest.approx(after_the / (n / 6) ** PRIOR_SHARE, rel=1e-5)
     assert float(probs[vocab.index(",")]) == 1.0  # between words only letters are scored
     for ch in "mo":
         state = lex.advance(state, torch.tensor([vocab.index(ch)]))
-    assert float(phrasing.scores(state)[0, vocab.index("o")].exp()) == pytest.approx(1.0)  # "mo" must be "moon"
+    assert float(phrasing.scores(DecodeState(state, None))[0, vocab.index("o")].exp()) == pytest.approx(1.0)  # "mo" must be "moon"
 
 
 def test_phrasing_steers_decoding_towards_the_corpus_word_pairs(trained):
@@ -216,7 +217,8 @@ def test_a_real_run_through_the_session(tmp_path):
         "net": {**base.net, "ae_steps": 12, "emb_dim": 16, "hidden": 32, "code_dim": 16, "g_hidden": 32, "d_hidden": 32},
         "import_options": {**base.import_options, "max_len": 32},
     }
-    session = TrainingSession.create(tmp_path / "run", "text", folder, steps=10, device="cpu", overrides=overrides)
+    session = TrainingSession.create(tmp_path / "run", "text", folder, steps=22, pretrain_steps=12, device="cpu",
+                                     overrides=overrides)
     events = []
     assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
     kinds = [k for k, _ in events]
@@ -238,7 +240,8 @@ def test_a_real_run_through_the_session(tmp_path):
     assert isinstance(beam[0], str)
 
     plain = {**overrides, "net": {**overrides["net"], "adv_weight": 0.0}}
-    session = TrainingSession.create(tmp_path / "plain", "text", folder, steps=5, device="cpu", overrides=plain)
+    session = TrainingSession.create(tmp_path / "plain", "text", folder, steps=17, pretrain_steps=12, device="cpu",
+                                     overrides=plain)
     events.clear()
     assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
     assert [p["step"] for k, p in events if k == "samples"] == [17]  # nothing to show until the GAN phase

@@ -39,11 +39,13 @@ PHRASING_TIP = ("How much the folder's word pairs weigh beside the model when it
 MAX_SAMPLING_SEED = 99_999  # five digits keep the decoding row narrow enough for a 1280-px window
 CORNER_UV = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
 FAR_MATCH = 0.5  # below this cosine the generator's nearest output is another line altogether
-ALARM_TITLES = {"collapse": "Mode collapse", "copying": "Copying"}
+ALARM_TITLES = {"collapse": "Mode collapse", "copying": "Copying", "form": "Form drift"}
 ALARM_HINTS = {
     "collapse": "the samples are more alike than real lines; try more text, a lower learning rate or an "
                 "earlier checkpoint",
     "copying": "small corpora get memorised; add text or stop training earlier",
+    "form": "fewer samples keep the folder's line length and punctuation than its own lines do; train longer "
+            "or raise the phrasing weight",
 }
 MESSAGE_COLOURS = {"info": "#8b8f98", "busy": "#8fb0ea", "ok": "#7fd6a8", "error": "#ff6b6b"}
 HEALTH_STYLES = {
@@ -120,7 +122,7 @@ def latest_quality(run_dir: str) -> dict[str, Any] | None:
 
 
 def found_alarms(values: dict[str, float], reference: dict[str, float]) -> list[tuple[str, str]]:
-    """(kind, detail) pairs from :func:`studio.domains.text.metrics.alarms`: "collapse", "copying"."""
+    """(kind, detail) pairs from :func:`studio.domains.text.metrics.alarms`: "collapse", "copying", "form"."""
     from studio.domains.text.metrics import alarms
 
     found = []
@@ -143,19 +145,23 @@ def health_text(step: int, values: dict[str, float], reference: dict[str, float]
         parts.append(f"self-BLEU-2 {values['self_bleu2']:.2f}{corpus}")
     if "copied" in values:
         parts.append(f"{values['copied']:.0%} copied")
+    if "form" in values:
+        parts.append(f"{values['form']:.0%} in the folder's form")
     figures = "<br>" + html.escape(", ".join(parts)) if parts else ""
     return f"<b>✓ Samples look healthy</b> · step {step:,}{figures}"
 
 
 def health_tip(found: list[tuple[str, str]]) -> str:
     """What the banner's figures mean and, for each alarm, what to do about it."""
-    from studio.domains.text.metrics import COPY_ALARM
+    from studio.domains.text.metrics import COPY_ALARM, FORM_MARGIN
 
     lines = [f"{ALARM_TITLES.get(kind, kind.capitalize())}: {ALARM_HINTS.get(kind, 'see the quality curves')}."
              for kind, _ in found]
     lines += ["Quality figures of a batch of samples against the training lines, drawn every few hundred steps.",
               "Collapse: the samples are more alike (self-BLEU-2) than the corpus's own lines.",
-              f"Copying: more than {COPY_ALARM:.0%} of the samples are training lines."]
+              f"Copying: more than {COPY_ALARM:.0%} of the samples are training lines.",
+              f"Form drift: fewer samples than the corpus's own lines, by more than {FORM_MARGIN:.0%} of them, "
+              "keep its line length and punctuation (verse folders)."]
     return "\n".join(lines)
 
 
@@ -563,8 +569,9 @@ class TextControls(QWidget):
         figures = None if self.latest is None else {"step": self.latest["step"], **self.latest["values"]}
         full = self.tab.export_info(seed=seed, latent=latent, **info, metrics=figures,
                                     reference=self.reference or None, alarms=self.health.alarms())
-        try:
-            written = save_json(str(artifact), path, full)
+        try:  # the line rendered again as every export is (domain_tab.exact_artifacts), not the preview's batch
+            line = self.tab.exact_explorer_artifact({**info, "seed": seed, "latent": latent})
+            written = save_json(str(line), path, full)
         except Exception as exc:  # a full disk or a bad name is a message, never a crash
             text = f"Could not write {path}: {readable_error(exc)}"
             self.show_message(text, "error")

@@ -5,7 +5,8 @@ Options (``ModelContext.options`` or the ``options`` argument; defaults in optio
 ``beam`` (width), ``seed`` (sampling), ``max_len`` (characters; the corpus's
 by default), ``lexicon`` (True by default: spell only the corpus's words where
 the run's metadata has them, lexicon.py) and ``phrasing`` (the weight of the
-corpus's word pairs beside the decoder, phrasing.py; it needs the lexicon).
+corpus's word pairs, which need the lexicon, or of its character n-grams in
+scripts without spaces, beside the decoder; phrasing.py).
 PAD, BOS and UNK are never emitted, so outputs are always printable text.
 """
 from __future__ import annotations
@@ -21,9 +22,9 @@ import torch.nn.functional as F
 from studio.core.files import write_text_atomically
 from studio.domains.text.autoencoder import TextAutoencoder
 from studio.domains.text.draws import LineDraws
-from studio.domains.text.lexicon import Lexicon, WalkState, lexicon_for
+from studio.domains.text.lexicon import Lexicon, lexicon_for
 from studio.domains.text.options import DECODINGS, DEFAULT_OPTIONS
-from studio.domains.text.phrasing import Phrasing, fuse, phrasing_for
+from studio.domains.text.phrasing import DecodeState, Phrasing, fuse, phrasing_for
 from studio.domains.text.vocab import BOS, EOS, PAD, UNK, Vocab
 
 LENGTH_ALPHA = 0.7  # beam search ranks finished lines by log-prob / length**alpha
@@ -48,21 +49,27 @@ class Guide:
     def __init__(self, lexicon: Lexicon | None = None, phrasing: Phrasing | None = None,
                  weight: float = 0.0) -> None:
         self.lexicon = lexicon
-        self.phrasing = phrasing if lexicon is not None and weight > 0 else None
+        self.phrasing = phrasing if weight > 0 else None
         self.weight = float(weight)
 
-    def start(self, n: int, device: torch.device) -> WalkState | None:
-        return self.lexicon.start(n, device) if self.lexicon is not None else None
+    def start(self, n: int, device: torch.device) -> DecodeState:
+        walk = self.lexicon.start(n, device) if self.lexicon is not None else None
+        size = self.phrasing.context_size if self.phrasing is not None else 0
+        context = torch.full((n, size), BOS, dtype=torch.long, device=device) if size else None
+        return DecodeState(walk, context)
 
-    def advance(self, state: WalkState | None, tokens: torch.Tensor) -> WalkState | None:
-        return self.lexicon.advance(state, tokens) if self.lexicon is not None and state is not None else None
+    def advance(self, state: DecodeState, tokens: torch.Tensor) -> DecodeState:
+        walk = self.lexicon.advance(state.walk, tokens) if state.walk is not None else None
+        context = state.context
+        if context is not None:
+            context = torch.cat([context[:, 1:], tokens.unsqueeze(1)], dim=1)
+        return DecodeState(walk, context)
 
-    def log_probs(self, logits: torch.Tensor, banned: torch.Tensor, state: WalkState | None) -> torch.Tensor:
+    def log_probs(self, logits: torch.Tensor, banned: torch.Tensor, state: DecodeState) -> torch.Tensor:
         """The decoder's log-probabilities with PAD/BOS/UNK and misspellings at -inf, phrasing added."""
         logp = torch.log_softmax(logits.masked_fill(banned, float("-inf")), dim=1)
-        if self.lexicon is None or state is None:
-            return logp
-        logp = logp.masked_fill(~self.lexicon.allowed(state), float("-inf"))
+        if self.lexicon is not None and state.walk is not None:
+            logp = logp.masked_fill(~self.lexicon.allowed(state.walk), float("-inf"))
         return fuse(logp, self.phrasing, state, self.weight) if self.phrasing is not None else logp
 
 
@@ -85,16 +92,16 @@ def _run(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, pick: Any, guid
     """Step the decoder for every code at once until each has written EOS or ``max_len`` characters."""
     n = codes.shape[0]
     banned = _banned_mask(ae.vocab_size, codes.device)
-    walk = guide.start(n, codes.device)
+    steer = guide.start(n, codes.device)
     state = ae.initial_state(codes)
     token = torch.full((n,), BOS, dtype=torch.long, device=codes.device)
     done = torch.zeros(n, dtype=torch.bool, device=codes.device)
     out = []
     for t in range(max_len + 1):
         logits, state = ae.step(token, state, codes)
-        token = pick(guide.log_probs(logits, banned, walk))
+        token = pick(guide.log_probs(logits, banned, steer))
         token = torch.where(done | (t == max_len), torch.full_like(token, EOS), token)
-        walk = guide.advance(walk, token)
+        steer = guide.advance(steer, token)
         out.append(token)
         done |= token == EOS
         if bool(done.all()):
@@ -109,7 +116,7 @@ def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: i
     n, k, device = codes.shape[0], max(1, int(width)), codes.device
     vocab = ae.vocab_size
     banned = _banned_mask(vocab, device)
-    walk = guide.start(n * k, device)
+    steer = guide.start(n * k, device)
     flat_codes = codes.repeat_interleave(k, dim=0)
     state = ae.initial_state(flat_codes)
     token = torch.full((n * k,), BOS, dtype=torch.long, device=device)
@@ -122,7 +129,7 @@ def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: i
     finished[EOS] = 0.0  # a finished line only "continues" with EOS, at no cost
     for t in range(max_len + 1):
         logits, state = ae.step(token, state, flat_codes)
-        logp = torch.log_softmax(guide.log_probs(logits, banned, walk), dim=1).view(n, k, vocab)
+        logp = torch.log_softmax(guide.log_probs(logits, banned, steer), dim=1).view(n, k, vocab)
         if t == max_len:  # out of room: every line ends here
             logp = torch.where(torch.arange(vocab, device=device) == EOS, logp, torch.full_like(logp, float("-inf")))
         logp = torch.where(done.unsqueeze(2), finished, logp)
@@ -137,7 +144,7 @@ def beam_search(ae: TextAutoencoder, codes: torch.Tensor, max_len: int, width: i
         rows = (torch.arange(n, device=device).unsqueeze(1) * k + beam).view(-1)
         state = state[:, rows]
         token = token2d.view(-1)
-        walk = guide.advance(walk.take(rows) if walk is not None else None, token)
+        steer = guide.advance(steer.take(rows), token)
         if bool(done.all()):
             break
     ranked = scores / lengths.clamp(min=1).pow(LENGTH_ALPHA)

@@ -21,7 +21,7 @@ from studio.core.domain import CancelFn, Corpus, ImportCancelled, ImportReport, 
 from studio.domains.text.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocab
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".lrc")
-FORMAT_VERSION = 3  # bump when the import changes, so cached corpora are rebuilt
+FORMAT_VERSION = 4  # bump when the import changes, so cached corpora are rebuilt
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "unit": "line",  # line | stanza | window
@@ -559,9 +559,11 @@ def _spaced(char_counts: Counter) -> bool:
 
 def _build(got: _Collected, opts: dict[str, Any], report: ImportReport, fingerprint: str) -> Corpus:
     """Vocabulary, held-out split, tensor, meta and the report's figures from the collected items."""
+    from studio.domains.text.char_phrasing import char_ngrams, fit_order
+    from studio.domains.text.form import describe, dominant_form
     from studio.domains.text.lexicon import lexicon_words
     from studio.domains.text.metrics import corpus_reference
-    from studio.domains.text.phrasing import word_pairs
+    from studio.domains.text.word_phrasing import word_pairs
 
     items = list(got.items)
     char_counts: Counter = Counter()
@@ -587,7 +589,17 @@ def _build(got: _Collected, opts: dict[str, Any], report: ImportReport, fingerpr
     }
     if _spaced(char_counts):
         meta["lexicon"] = lexicon_words(train)  # decoding spells only these words (lexicon.py)
-        meta["word_pairs"] = word_pairs(train, meta["lexicon"])  # and weighs their pairs (phrasing.py)
+        meta["word_pairs"] = word_pairs(train, meta["lexicon"])  # and weighs their pairs (word_phrasing.py)
+        phrasing = "word pairs"
+    elif train:
+        meta["char_ngrams"] = char_ngrams(train, vocab)  # no words to spell: character n-grams (char_phrasing.py)
+        meta["char_order"] = fit_order(meta["char_ngrams"], heldout, vocab)
+        phrasing = f"character {meta['char_order']}-grams"
+    else:
+        phrasing = "none"
+    form = dominant_form(train)
+    if form is not None:
+        meta["form"] = form[0]  # the metrics count samples in it (form.py)
     report.items = len(train)
     report.details = {
         "files": len(report.imported),
@@ -605,6 +617,8 @@ def _build(got: _Collected, opts: dict[str, Any], report: ImportReport, fingerpr
         "split_lines": got.stats["split_lines"],
         "unit": opts["unit"],
         "max_len": opts["max_len"],
+        "phrasing": phrasing,
+        "form": f"{describe(form[0])} ({form[1]:.0%} of lines)" if form is not None else "none (no form dominates)",
         "capped": got.capped,
         "notes": got.notes,
     }

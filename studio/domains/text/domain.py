@@ -38,10 +38,10 @@ class TextDomain:
               "net.g_depth": (1, 32), "net.d_depth": (1, 32)}
     """Sizes a run or model file may describe (studio.core.validation checks them before building nets)."""
     figure_panels = {"likeness to your lines (BLEU)": ["bleu2", "bleu3", "bleu4", "self_bleu2"],
-                     "novelty": ["copied", "novel4", "distinct2", "in_vocab"]}
+                     "novelty and form": ["copied", "novel4", "distinct2", "in_vocab", "form"]}
     figure_labels = {"bleu2": "BLEU-2", "bleu3": "BLEU-3", "bleu4": "BLEU-4", "self_bleu2": "self-BLEU-2 (sameness)",
                      "copied": "copied lines", "novel4": "new 4-grams", "distinct2": "distinct word pairs",
-                     "in_vocab": "real words"}
+                     "in_vocab": "real words", "form": "lines in the folder's form"}
 
     def __init__(self) -> None:
         self.presets: dict[str, Preset] = dict(PRESETS)
@@ -94,6 +94,14 @@ class TextDomain:
 
         return AutoencoderPretrainer(preset, corpus.meta, device, corpus.data)
 
+    def pretrain_steps(self, preset: Preset) -> int:
+        """The autoencoder's steps of ``preset`` (``net["ae_steps"]``): the first of a run's two phases."""
+        if "ae_steps" in preset.net:  # every preset says: torch stays unimported while the window opens
+            return int(preset.net["ae_steps"])
+        from studio.domains.text.autoencoder import net_options
+
+        return int(net_options(preset)["ae_steps"])
+
     def aux_modules(self, preset: Preset, meta: dict[str, Any]) -> dict[str, "nn.Module"]:
         """A fresh autoencoder named as in the pretrainer's modules, filled from a checkpoint when a model loads."""
         from studio.domains.text.autoencoder import build_autoencoder
@@ -138,15 +146,16 @@ class TextDomain:
 
     def calibrate_decoding(self, generate: Callable[[list[int]], "torch.Tensor"], corpus: Corpus,
                            ctx: ModelContext) -> dict[str, Any]:
-        """The run's own phrasing weight (calibration.py), or nothing where it keeps no word pairs or too few
-        held-out lines to judge by."""
+        """The run's own phrasing weight (calibration.py), or nothing where it keeps no phrasing model (word
+        pairs or character n-grams) or too few held-out lines to judge by."""
         from studio.domains.text import calibration
         from studio.domains.text.corpus import corpus_lines
         from studio.domains.text.metrics import corpus_index
         from studio.domains.text.options import DEFAULT_OPTIONS
+        from studio.domains.text.phrasing import has_phrasing
 
         heldout = list(corpus.meta.get("heldout") or [])
-        if not corpus.meta.get("word_pairs") or len(heldout) < calibration.MIN_HELDOUT:
+        if not has_phrasing(corpus.meta) or len(heldout) < calibration.MIN_HELDOUT:
             return {}
         count = calibration.GROUPS * calibration.group_size(len(heldout))
         codes = generate(list(range(calibration.SEED_BASE, calibration.SEED_BASE + count)))

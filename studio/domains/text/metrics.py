@@ -23,9 +23,12 @@ from typing import Sequence
 
 import numpy as np
 
+from studio.domains.text.form import dominant_form, form_share
+
 EPSILON = 0.1  # nltk's method1 smoothing
 COLLAPSE_MARGIN = 0.05  # self-BLEU-2 this far above the corpus's own means mode collapse
 COPY_ALARM = 0.05  # share of samples that are training lines before "copying" is raised
+FORM_MARGIN = 0.05  # share of samples in the folder's form this far under the corpus's own means drift (form.py)
 
 _UNSPACED = (  # Thai, CJK radicals, kana, CJK ideographs: one token per character
     "\u0e00-\u0e7f\u2e80-\u2fdf\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -179,7 +182,8 @@ def distinct_n(samples: Sequence[Sequence[str]], n: int) -> float:
 
 
 class CorpusIndex:
-    """What the figures need from one corpus, computed once: BLEU tables, line set, words, 4-grams, trigram index."""
+    """What the figures need from one corpus, computed once: BLEU tables, line set, words, 4-grams, form,
+    trigram index."""
 
     def __init__(
         self, lines: Sequence[str], max_refs: int = 5000, max_ngram_lines: int = 20_000, seed: int = 0
@@ -192,6 +196,8 @@ class CorpusIndex:
         pool = self.lines if len(self.lines) <= max_ngram_lines else rng.sample(self.lines, max_ngram_lines)
         self.fourgrams = frozenset(hash(g) for line in pool for g in ngrams(tokenize(line), 4))
         self.words = frozenset(words("\n".join(self.lines)))
+        found = dominant_form(self.lines)
+        self.form = found[0] if found else None  # the folder's verse form, where it has one (form.py)
         self._nearest: _TrigramIndex | None = None
 
     @property
@@ -224,7 +230,7 @@ def text_metrics(samples: Sequence[str], corpus_lines: Sequence[str] | CorpusInd
     Keys: bleu2..bleu4, self_bleu2, distinct1, distinct2, copied (exact
     training lines), novel4 (4-grams not in up to 20k training lines), in_vocab (share
     of words that are corpus words; only when the samples have such words),
-    empty, mean_chars.
+    form (share of lines in the corpus's dominant form; only where it has one, form.py), empty, mean_chars.
     """
     index = corpus_lines if isinstance(corpus_lines, CorpusIndex) else corpus_index(corpus_lines)
     toks = [tokenize(s) for s in samples]
@@ -241,6 +247,8 @@ def text_metrics(samples: Sequence[str], corpus_lines: Sequence[str] | CorpusInd
     sample_words = [w for s in samples for w in words(s)]
     if sample_words and index.words:
         out["in_vocab"] = sum(w in index.words for w in sample_words) / len(sample_words)
+    if index.form is not None and samples:
+        out["form"] = form_share(samples, index.form)
     out["empty"] = float(np.mean([not s.strip() for s in samples])) if samples else 0.0
     out["mean_chars"] = float(np.mean([len(s) for s in samples])) if samples else 0.0
     return out
@@ -268,7 +276,8 @@ def corpus_reference(
 
 
 def alarms(figures: dict[str, float], reference: dict[str, float]) -> list[str]:
-    """Readable warnings: mode collapse (samples more alike than real lines) and copying of training lines."""
+    """Readable warnings: mode collapse (samples more alike than real lines), copying of training lines, and
+    drift from the folder's verse form (fewer samples in it than real lines by FORM_MARGIN)."""
     found = []
     own = reference.get("self_bleu2")
     if own is not None and figures.get("self_bleu2", 0.0) > own + COLLAPSE_MARGIN:
@@ -277,6 +286,10 @@ def alarms(figures: dict[str, float], reference: dict[str, float]) -> list[str]:
         )
     if figures.get("copied", 0.0) > COPY_ALARM:
         found.append(f"copying: {figures['copied']:.0%} of samples are training lines")
+    own_form = reference.get("form")
+    if own_form is not None and "form" in figures and figures["form"] < own_form - FORM_MARGIN:
+        found.append(f"form: {figures['form']:.0%} of samples keep the folder's form, against {own_form:.0%} "
+                     "of its own lines")
     return found
 
 
