@@ -78,19 +78,19 @@ METRES = [(2, 4), (3, 4), (4, 4), (2, 2), (3, 8), (6, 8), (9, 8), (12, 8), (5, 4
 @pytest.mark.parametrize("num,den", METRES)
 def test_each_metre_with_a_pick_up_and_a_metre_change(tmp_path, num, den):
     second = (4, 4) if (num, den) == (3, 4) else (3, 4)
-    first_bars = phrase_bars(Fraction(4 * num, den), 16)
+    first_bars = 2 * phrase_bars(Fraction(4 * num, den), 16)
     change = EIGHTH + first_bars * Fraction(4 * num, den)
     notes = [(Fraction(0), EIGHTH, 67)]  # the pick-up: an 8th before the first bar line
     notes += bars_of(num, den, first_bars, EIGHTH) + bars_of(*second, 4, change)
     save(tmp_path / "tune.mid", [track(notes, metres=[(0, num, den), (change, *second)])])
     corpus = imp(tmp_path)
-    assert corpus.report.skipped == [] and corpus.report.items == 2
+    assert corpus.report.skipped == [] and corpus.report.items == 3
     meta = corpus.meta
     assert meta["roles"] == ["melody"] and meta["metre_track"] is True
     assert {(d["numerator"], d["denominator"]) for d in meta["layouts"]} == {(num, den), second}
     assert sum(d["share"] for d in meta["layouts"]) == pytest.approx(1.0)
     data = corpus.data.numpy()
-    assert data.shape == (2, 2, 64, 84)
+    assert data.shape == (3, 2, 64, 84)
     layouts = [Layout.from_dict(d, meta["steps_per_beat"]) for d in meta["layouts"]]
     for roll, index in zip(data, layout_indices(data, meta)):
         layout = layouts[index]
@@ -99,7 +99,7 @@ def test_each_metre_with_a_pick_up_and_a_metre_change(tmp_path, num, den):
         assert roll[0, layout.steps:].sum() == 0, "silence after the phrase's last bar"
         assert roll[1, :, LAYOUT_ROW + index].all()
     details = corpus.report.details
-    assert {d["metre"] for d in details["layouts"]} == {f"{num}/{den}", f"{second[0]}/{second[1]}"}
+    assert [(d["metre"], d["phrases"]) for d in details["layouts"]] == [(f"{num}/{den}", 2), (f"{second[0]}/{second[1]}", 1)]
     assert details["files_per_metre"] == {f"{num}/{den}": 1, f"{second[0]}/{second[1]}": 1}
     assert any("pick-up of 0.5 beats" in r for r in details["files"]["tune.mid"]["remarks"])
 
@@ -235,3 +235,14 @@ def test_one_file_reads_back_on_a_corpus_s_roles(tmp_path):
     assert len(clips) == 1 and clips[0].roles == ["melody"] and clips[0].roll.shape == (1, 64, 84)
     with pytest.raises(ValueError, match="piano"):
         midi_to_clips(path, {"roles": "multi"}, roles=["piano"])
+
+
+def test_layouts_beyond_the_cap_are_left_out_rarest_first(tmp_path, monkeypatch):
+    monkeypatch.setattr("studio.domains.music.corpus.MAX_LAYOUTS", 1)
+    save(tmp_path / "a.mid", [track(bars_of(3, 4, 8, Fraction(0)), metres=[(0, 3, 4)])])
+    save(tmp_path / "b.mid", [track(bars_of(6, 8, 4, Fraction(0)), metres=[(0, 6, 8)])])
+    corpus = imp(tmp_path)
+    assert corpus.meta["layouts"] == [{"numerator": 3, "denominator": 4, "bars": 4, "share": 1.0}]
+    assert not corpus.meta["metre_track"] and corpus.report.items == 2
+    assert "1 phrases in 6/8 left out" in lines(corpus, "b.mid")[0]
+    assert [Path(p).name for p in corpus.report.imported] == ["a.mid"]

@@ -22,7 +22,8 @@ from studio.core.domain import Preset
 CPU_SMALL = Preset(
     name="cpu-small",
     description=(
-        "Drums, bass, chords and melody on a 16th-note grid, 4 bars; hinge loss with spectral norm. "
+        "The roles the folder uses (drums, bass, chords, melody) on the grid its notes need (16ths unless "
+        "triplets or 32nds ask for more), 4 bars of 4/4 or as many bars of its metres; hinge loss with spectral norm. "
         "About 0.1-0.2 s a step on two idle cores: listenable phrases within minutes."
     ),
     z_dim=64,
@@ -41,13 +42,13 @@ CPU_SMALL = Preset(
     checkpoint_every=500,
     device_kind="cpu",
     net={"width": 16, "bar_dim": 32, "features": 64, "sn": True, "pack": 2, "binary": True},
-    import_options={"roles": "multi", "steps_per_beat": 4, "bars": 4, "lowest": 24, "pitches": 84},
+    import_options={"roles": "multi", "steps_per_beat": "auto", "bars": 4, "lowest": 24, "pitches": 84},
 )
 
 CPU_PIANO = replace(
     CPU_SMALL,
     name="cpu-piano",
-    description="Everything merged into one piano track (drums left out), 16th-note grid, 4 bars: "
+    description="Everything merged into one piano track (drums left out), the folder's grid, 4 bars: "
     "for folders of piano pieces.",
     net=dict(CPU_SMALL.net),
     import_options={**CPU_SMALL.import_options, "roles": "merged"},
@@ -56,7 +57,8 @@ CPU_PIANO = replace(
 GPU_LARGE = Preset(
     name="gpu-large",
     description=(
-        "MuseGAN-sized: four tracks at 12 steps a beat (triplets and swing), wider nets, "
+        "MuseGAN-sized: the folder's roles on the grid its notes need (up to 12 steps a beat for triplets "
+        "and swing), wider nets, "
         "WGAN-GP with 5 critic steps as in the paper. Needs a GPU."
     ),
     z_dim=128,
@@ -75,7 +77,7 @@ GPU_LARGE = Preset(
     checkpoint_every=2000,
     device_kind="gpu",
     net={"width": 64, "bar_dim": 64, "features": 256, "sn": False, "pack": 2, "binary": True},
-    import_options={"roles": "multi", "steps_per_beat": 12, "bars": 4, "lowest": 24, "pitches": 84},
+    import_options={"roles": "multi", "steps_per_beat": "auto", "bars": 4, "lowest": 24, "pitches": 84},
 )
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (CPU_SMALL, CPU_PIANO, GPU_LARGE)}
