@@ -166,12 +166,14 @@ def main() -> None:
     args = quality_parser(__doc__, "the corpus's lines").parse_args()
 
     from studio.core.session import TrainingSession
+    from studio.domains.text import DOMAIN
     from studio.domains.text.corpus import corpus_lines
     from studio.domains.text.metrics import corpus_index
 
     folder, label = corpus_folder(args.cache)
     run_dir = Path(tempfile.mkdtemp(prefix="gan-studio-text-bench-")) / "run"
-    session = TrainingSession.create(run_dir, "text", folder, preset=args.preset, steps=10**9, seed=0, device="cpu")
+    session = TrainingSession.create(run_dir, "text", folder, preset=args.preset, steps=10**9, seed=0, device="cpu",
+                                     pretrain_steps=DOMAIN.pretrain_steps(DOMAIN.presets[args.preset]))
     corpus = session.corpus
     heldout = list(corpus.meta.get("heldout") or [])
     draw = min(SAMPLES, len(heldout))  # a small held-out set is drawn whole, each time alike

@@ -2,7 +2,7 @@
 
 The command names and flags below are a contract (scripts depend on them):
 
-    studio train DOMAIN DATA_DIR --out RUN_DIR [--steps N] [--preset P] [--device D] [--seed S]
+    studio train DOMAIN DATA_DIR --out RUN_DIR [--steps N] [--pretrain-steps M] [--preset P] [--device D] [--seed S]
     studio sample RUN_DIR --count N --seed S --out DIR_OR_FILE
     studio interpolate RUN_DIR --seeds A B [C ...] --frames N --out FILE
     studio import DOMAIN DATA_DIR [--json]
@@ -93,7 +93,7 @@ def _train(args: argparse.Namespace, dist_ctx) -> int:
     if existing or not main_process:
         session = TrainingSession.open(
             args.out, data_dir=args.data_dir, steps=args.steps, device=args.device,
-            import_progress=_import_progress(progress), dist=dist_ctx,
+            import_progress=_import_progress(progress), dist=dist_ctx, pretrain_steps=args.pretrain_steps,
         )
         if session.config["domain"] != args.domain:
             raise SystemExit(f"{args.out} holds a {session.config['domain']} run, not {args.domain}")
@@ -101,7 +101,7 @@ def _train(args: argparse.Namespace, dist_ctx) -> int:
         session = TrainingSession.create(
             args.out, args.domain, args.data_dir, preset=args.preset, steps=args.steps, seed=args.seed,
             device=args.device, overrides=overrides or None, import_progress=_import_progress(progress),
-            dist=dist_ctx,
+            dist=dist_ctx, pretrain_steps=args.pretrain_steps,
         )
     if dist_ctx is not None and main_process:
         distributed.barrier()
@@ -255,7 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("domain", choices=domain_names())
     train.add_argument("data_dir")
     train.add_argument("--out", required=True, help="run folder; an existing run is resumed")
-    train.add_argument("--steps", type=int, help="total GAN steps (default: the preset's)")
+    train.add_argument("--steps", type=int, metavar="N",
+                       help="steps in all, the number the progress bar counts to (default: the preset's). A text run "
+                            "trains its autoencoder first and then its GAN: the two share N as the preset shares "
+                            "its own steps. Resuming a run trains it up to N")
+    train.add_argument("--pretrain-steps", type=int, metavar="M",
+                       help="a new text run: M of the --steps for the autoencoder, the rest for the GAN")
     train.add_argument("--preset")
     train.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:1, mps")
     train.add_argument("--seed", type=int, default=0)

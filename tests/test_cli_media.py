@@ -70,7 +70,8 @@ def test_text_samples_lines_with_their_seeds_and_walks_line_by_line(tmp_path, ca
     overrides = {"batch_size": 8, "checkpoint_every": 1000,
                  "net": {**base.net, "ae_steps": 20, "hidden": 32, "code_dim": 16, "emb_dim": 16,
                          "g_hidden": 32, "d_hidden": 32}}
-    session = TrainingSession.create(tmp_path / "run", "text", data, steps=2, device="cpu", overrides=overrides)
+    session = TrainingSession.create(tmp_path / "run", "text", data, steps=22, pretrain_steps=20, device="cpu",
+                                     overrides=overrides)
     assert session.run() == "finished", session.error
     run = str(tmp_path / "run")
     out = tmp_path / "lines.txt"

@@ -74,7 +74,8 @@ def test_a_run_fits_its_phrasing_and_its_model_decodes_with_it(tmp_path):
                 "d_hidden": 32},
         "import_options": {**base.import_options, "max_len": 32, "heldout": 0.4},
     }
-    session = TrainingSession.create(tmp_path / "run", "text", folder, steps=5, device="cpu", overrides=overrides)
+    session = TrainingSession.create(tmp_path / "run", "text", folder, steps=35, pretrain_steps=30, device="cpu",
+                                     overrides=overrides)
     assert len(session.corpus.meta["heldout"]) >= calibration.MIN_HELDOUT
     events = []
     assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"

@@ -106,7 +106,8 @@ def chinese_run(tmp_path_factory):
     }
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    session = TrainingSession.create(root / "run", "text", folder, steps=5, device="cpu", overrides=overrides)
+    session = TrainingSession.create(root / "run", "text", folder, steps=45, pretrain_steps=40, device="cpu",
+                                     overrides=overrides)
     events: list = []
     status = session.run(lambda kind, payload: events.append((kind, payload)))
     torch.set_num_threads(threads)

@@ -48,7 +48,8 @@ def text_run(tmp_path_factory):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # module fixtures run before conftest's per-test thread setting
     try:
-        session = TrainingSession.create(root / "run", "text", folder, steps=40, device="cpu", overrides=overrides)
+        session = TrainingSession.create(root / "run", "text", folder, steps=190, pretrain_steps=150,
+                                         device="cpu", overrides=overrides)
         assert session.run() == "finished", session.error
     finally:
         torch.set_num_threads(threads)

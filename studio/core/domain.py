@@ -223,7 +223,13 @@ class Domain(Protocol):
         gets that used on real batches (FastGAN-style self-supervision)."""
 
     def pretrainer(self, preset: Preset, corpus: Corpus, device: "torch.device") -> Pretrainer | None:
-        ...
+        """The first phase of a two-phase medium, or None; the trainer sets its ``total_steps`` to the run's share."""
+
+    def pretrain_steps(self, preset: Preset) -> int:
+        """Optional, with :meth:`pretrainer`: the first phase's length ``preset`` asks for, without torch.
+
+        A run's steps count both phases (core/steps.py); this sets how a given
+        number of steps is shared between them."""
 
     def aux_modules(self, preset: Preset, meta: dict[str, Any]) -> dict[str, "nn.Module"]:
         """Fresh (untrained) auxiliary nets, named as in the pretrainer's ``modules``; {} for most domains.

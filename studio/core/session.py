@@ -23,6 +23,7 @@ from studio.core.distributed import DistContext
 from studio.core.domain import Corpus, Domain, Preset, ProgressFn
 from studio.core.latent import seeds_to_z
 from studio.core.runs import RUN_FILE, RunDir
+from studio.core.steps import run_steps, split_steps
 from studio.core.trainer import GANTrainer, TrainingDiverged
 from studio.core.validation import plan_run
 from studio.domains import get_domain
@@ -80,7 +81,7 @@ def apply_overrides(preset: Preset, overrides: dict[str, Any] | None) -> Preset:
 
 
 class TrainingSession:
-    """Creates or reopens a run and trains it up to a number of GAN steps."""
+    """Creates or reopens a run and trains it up to a number of steps, both phases counted (core/steps.py)."""
 
     def __init__(
         self,
@@ -122,13 +123,17 @@ class TrainingSession:
         overrides: dict[str, Any] | None = None,
         import_progress: ProgressFn | None = None,
         dist: DistContext | None = None,
+        pretrain_steps: int | None = None,
     ) -> "TrainingSession":
+        """A new run of ``steps`` steps in all (the preset's by default), ``pretrain_steps`` of them the first
+        phase's (the preset's proportion by default): see core/steps.py."""
         domain = get_domain(domain_name)
         dev = pick_device(device)
         preset_name = preset or domain.default_preset(dev.type)
         if preset_name not in domain.presets:
             raise ValueError(f"unknown {domain_name} preset {preset_name!r}; known: {', '.join(domain.presets)}")
         effective = apply_overrides(domain.presets[preset_name], overrides)
+        pretrain, total = split_steps(domain, effective, steps, pretrain_steps)
         corpus = domain.import_folder(data_dir, effective.import_options, progress=import_progress)
         if corpus.report.items == 0:
             raise ValueError(f"nothing to train on in {data_dir}: {corpus.report.summary()}")
@@ -136,7 +141,8 @@ class TrainingSession:
             "domain": domain.name,
             "preset_name": preset_name,
             "preset": effective.to_dict(),
-            "steps": int(steps if steps is not None else effective.steps),
+            "steps": total,
+            "pretrain_steps": pretrain,
             "seed": int(seed),
             "device": device or "auto",
             "data_dir": str(Path(data_dir).resolve()),
@@ -150,7 +156,7 @@ class TrainingSession:
             "gallery_seeds": GALLERY_SEEDS,
         }
         run = RunDir.create(run_dir, config)
-        trainer = GANTrainer(domain, effective, corpus, dev, seed=seed, dist=dist)
+        trainer = GANTrainer(domain, effective, corpus, dev, seed=seed, dist=dist, pretrain_steps=pretrain)
         return cls(run, run.read_config(), domain, effective, corpus, trainer, [])
 
     @classmethod
@@ -162,8 +168,11 @@ class TrainingSession:
         device: str | None = None,
         import_progress: ProgressFn | None = None,
         dist: DistContext | None = None,
+        pretrain_steps: int | None = None,
     ) -> "TrainingSession":
-        """Reopens a run at its newest readable checkpoint (older ones if newer are damaged).
+        """Reopens a run at its newest readable checkpoint (older ones if newer are damaged), to train up to
+        ``steps`` in all (both phases, as when it began).  Its first phase's length was set when it began:
+        ``pretrain_steps`` may only repeat it.
 
         Under ``torchrun`` the other processes open the run read-only, after rank 0.
         """
@@ -188,15 +197,20 @@ class TrainingSession:
             notes.append(f"{folder} changed since this run began; training goes on with its current contents")
         # the nets were built from the run's own description of the data (vocabulary, pitch range...)
         corpus = Corpus(corpus.data, stored["meta"], corpus.fingerprint, corpus.report)
-        if steps is not None:
-            config["steps"] = int(steps)
+        pretrain, total = run_steps(config, domain, preset)
+        if pretrain_steps is not None and int(pretrain_steps) != pretrain:
+            raise ValueError(f"{run.path}: its first phase was set to {pretrain} steps when it began; "
+                             "--pretrain-steps applies to a new run")
+        config["steps"] = int(steps) if steps is not None else total
+        config["pretrain_steps"] = pretrain
         if device is not None:
             config["device"] = device
         config["data_dir"] = str(folder.resolve())
         if writer:
             run.write_config(config)
         trainer = GANTrainer(
-            domain, preset, corpus, pick_device(config["device"]), seed=int(config["seed"]), dist=dist
+            domain, preset, corpus, pick_device(config["device"]), seed=int(config["seed"]), dist=dist,
+            pretrain_steps=pretrain,
         )
         checkpoint = ck.load_latest(run.checkpoints, plan.expected)
         if checkpoint is not None:
@@ -213,17 +227,13 @@ class TrainingSession:
 
     # ------------------------------------------------------------- properties
     @property
-    def target_steps(self) -> int:
+    def total_steps(self) -> int:
+        """The step to train to, both phases counted: ``--steps``, the Steps box and the progress bar's end."""
         return int(self.config["steps"])
 
     @property
-    def total_steps(self) -> int:
-        """Pretraining plus GAN steps: one progress bar for both phases."""
-        return self.trainer.pretrain_steps + self.target_steps
-
-    @property
     def finished(self) -> bool:
-        return self.trainer.gan_step >= self.target_steps and not self.trainer.in_pretraining
+        return self.trainer.step >= self.total_steps
 
     # ---------------------------------------------------------------- the loop
     def run(self, on_event: EventFn | None = None, control: TrainControl | None = None) -> str:

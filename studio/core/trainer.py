@@ -35,7 +35,8 @@ class GANTrainer:
     MAX_ROLLBACKS = 3  # within one snapshot interval before giving up
 
     def __init__(self, domain: Domain, preset: Preset, corpus: Corpus, device: torch.device, seed: int = 0,
-                 dist: DistContext | None = None):
+                 dist: DistContext | None = None, pretrain_steps: int | None = None):
+        """``pretrain_steps``: the run's share for the pretrainer (core/steps.py); None keeps the preset's own."""
         self.domain = domain
         self.dist = dist
         self.preset = preset
@@ -49,6 +50,8 @@ class GANTrainer:
         self._build_gan()
         self.autocast = autocast(device, preset.mixed_precision)
         self.pretrainer = domain.pretrainer(preset, corpus, device)
+        if self.pretrainer is not None and pretrain_steps is not None:
+            self.pretrainer.total_steps = int(pretrain_steps)
         self.pre_step = 0
         self.gan_step = 0
         keep_on_device = device.type != "cpu" and corpus.data.numel() * corpus.data.element_size() < 2 << 30

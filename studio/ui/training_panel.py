@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from studio.core.domain import Preset
 from studio.core.runs import RUN_FILE, default_runs_root, is_run
+from studio.core.steps import preset_total_steps, run_steps
 
 PHASE_LABELS = {"pretrain": "autoencoder", "gan": "GAN"}
 MAX_SEED = 2**31 - 1
@@ -42,17 +43,17 @@ def new_run_path(domain_name: str, preset_name: str, root: Path | None = None) -
 
 
 def run_progress(run_dir: str | Path) -> tuple[dict[str, Any], int]:
-    """A run's config and the GAN step of its newest checkpoint (0 if none), read without torch."""
+    """A run's config and the step of its newest checkpoint (0 if none; both phases counted), read without torch."""
     run = Path(run_dir)
     config = json.loads((run / RUN_FILE).read_text("utf-8"))
-    gan_step = 0
+    step = 0
     for path in sorted((run / "checkpoints").glob("step-*.json"), reverse=True):
         try:
-            gan_step = int(json.loads(path.read_text("utf-8")).get("gan_step", 0))
+            step = int(json.loads(path.read_text("utf-8")).get("step", 0))
             break
         except (OSError, ValueError):
             continue
-    return config, gan_step
+    return config, step
 
 
 def _control(text: str) -> QToolButton:
@@ -115,8 +116,9 @@ class TrainingPanel(QGroupBox):
         self.steps_spin.setRange(1, 10_000_000)
         self.steps_spin.setSingleStep(100)
         self.steps_spin.setGroupSeparatorShown(True)
-        self.steps_spin.setToolTip("GAN steps to train to; for Continue, a number at or below the run's "
-                                   "current step adds that many more")
+        self.steps_spin.setToolTip("Steps to train to, as the progress bar counts them (studio train --steps): "
+                                   "a text run's autoencoder and GAN share them as the preset does. For Continue, "
+                                   "a number at or below the run's current step adds that many more")
         self.minutes_spin = QSpinBox()
         self.minutes_spin.setRange(0, 7 * 24 * 60)
         self.minutes_spin.setSuffix(" min")
@@ -259,7 +261,7 @@ class TrainingPanel(QGroupBox):
     def _on_preset(self, index: int) -> None:
         preset = self.current_preset()
         self.preset_combo.setToolTip(preset.description)
-        self.steps_spin.setValue(preset.steps)
+        self.steps_spin.setValue(preset_total_steps(self.domain, preset))
         self.batch_spin.setValue(preset.batch_size)
         self.lr_spin.setValue(preset.lr_g)
         self.augment_check.setEnabled(bool(preset.augment))
@@ -316,13 +318,13 @@ class TrainingPanel(QGroupBox):
         if self._thread is not None or not self._run:
             return
         try:
-            _, gan_step = run_progress(self._run)
+            _, step = run_progress(self._run)
         except (OSError, ValueError) as exc:
             self.add_message(f"cannot continue {self._run}: {exc}", error=True)
             return
         target = self.steps_spin.value()
-        if target <= gan_step:
-            target = gan_step + target
+        if target <= step:
+            target = step + target
         device = self.device_combo.currentData()
         self._launch({"mode": "resume", "run_dir": self._run, "steps": target,
                       "device": None if device == "auto" else device})
@@ -370,8 +372,9 @@ class TrainingPanel(QGroupBox):
             self.add_message(f"{folder} is not a GAN Studio run (it has no {RUN_FILE})", error=True)
             return False
         try:
-            config, gan_step = run_progress(folder)
-        except (OSError, ValueError) as exc:
+            config, step = run_progress(folder)
+            _, target = run_steps(config, self.domain, Preset.from_dict(config["preset"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             self.add_message(f"{folder}: cannot read the run ({exc})", error=True)
             return False
         if config.get("domain") != self.domain_name:
@@ -383,10 +386,9 @@ class TrainingPanel(QGroupBox):
             self.preset_combo.blockSignals(True)
             self.preset_combo.setCurrentIndex(self.preset_combo.findData(preset))
             self.preset_combo.blockSignals(False)
-        target = int(config.get("steps", self.steps_spin.value()))
         self.steps_spin.setValue(target)
-        self._show_run(folder, f"step {gan_step:,} of {target:,}")
-        self._set_progress(gan_step, target)
+        self._show_run(folder, f"step {step:,} of {target:,}")
+        self._set_progress(step, target)
         self.rate_label.clear()
         self.phase_label.clear()
         self.runOpened.emit(folder)
