@@ -99,7 +99,8 @@ def test_each_metre_with_a_pick_up_and_a_metre_change(tmp_path, num, den):
         assert roll[0, layout.steps:].sum() == 0, "silence after the phrase's last bar"
         assert roll[1, :, LAYOUT_ROW + index].all()
     details = corpus.report.details
-    assert [(d["metre"], d["phrases"]) for d in details["layouts"]] == [(f"{num}/{den}", 2), (f"{second[0]}/{second[1]}", 1)]
+    used = [(d["metre"], d["phrases"]) for d in details["layouts"]]
+    assert used == [(f"{num}/{den}", 2), (f"{second[0]}/{second[1]}", 1)]
     assert details["files_per_metre"] == {f"{num}/{den}": 1, f"{second[0]}/{second[1]}": 1}
     assert any("pick-up of 0.5 beats" in r for r in details["files"]["tune.mid"]["remarks"])
 
@@ -176,7 +177,8 @@ def test_grid_auto_picks_what_the_onsets_need(tmp_path):
 
 def test_key_normalisation_moves_a_g_major_tune_to_c(tmp_path):
     g_major = [67, 69, 71, 72, 74, 76, 78, 79]
-    tune = [(Fraction(q), Fraction(1), g_major[i]) for q, i in enumerate([0, 2, 4, 2, 0, 4, 7, 4, 3, 1, 6, 4, 0, 4, 7, 0])]
+    degrees = [0, 2, 4, 2, 0, 4, 7, 4, 3, 1, 6, 4, 0, 4, 7, 0]
+    tune = [(Fraction(q), Fraction(1), g_major[i]) for q, i in enumerate(degrees)]
     save(tmp_path / "g.mid", [track(tune)])
     kept = imp(tmp_path)
     moved = imp(tmp_path, key="normalise")
@@ -246,3 +248,15 @@ def test_layouts_beyond_the_cap_are_left_out_rarest_first(tmp_path, monkeypatch)
     assert not corpus.meta["metre_track"] and corpus.report.items == 2
     assert "1 phrases in 6/8 left out" in lines(corpus, "b.mid")[0]
     assert [Path(p).name for p in corpus.report.imported] == ["a.mid"]
+
+
+def test_off_beat_chords_and_a_lone_long_note_do_not_move_the_bar_lines(tmp_path):
+    bass = [(Fraction(2 * q), Fraction(1), 36 + q % 3) for q in range(8)]
+    skank = [(Fraction(q) + EIGHTH, Fraction(3, 8), p) for q in range(16) for p in (60, 64, 67)]  # every off-beat
+    save(tmp_path / "offbeat.mid", [track(bass, channel=1, program=33), track(skank, channel=2, program=0)])
+    save(tmp_path / "long.mid", [track([(Fraction(0), Fraction(1), 60), (Fraction(2), Fraction(12), 67),
+                                        (Fraction(15), Fraction(1), 64)])])
+    corpus = imp(tmp_path)
+    assert all(not f["remarks"] for f in corpus.report.details["files"].values())
+    assert corpus.meta["roles"] == ["bass", "chords", "melody"]
+    assert corpus.data[1, 0, 0, 36 - 24] == 1, "the bass's first note still opens the phrase (after long.mid's)"

@@ -18,15 +18,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from studio.domains.music.layout import fits_grid
+from studio.domains.music.layout import Layout, fits_grid
 
 if TYPE_CHECKING:
     from studio.domains.music.codec import Song
 
 MAX_NUMERATOR = 32
 MAX_DENOMINATOR = 64
-CLEAR_MARGIN = 1.5
-"""A pick-up phase is taken when it gets this many times phase 0's votes and weight."""
+CLEAR_MARGIN = 1.1
+"""A pick-up phase is taken when its notes weigh this many times phase 0's (see docs/experiments)."""
+RUNNER_UP_MARGIN = 1.05
+"""... and this many times any other phase's: a bar that weighs the same at every off-beat (chords on the
+off-beat, as reggae plays them) shows no phase at all."""
 MIN_PHASE_NOTES = 4
 """Fewer notes than this are no evidence about where bars start."""
 
@@ -81,31 +84,41 @@ def _phase_unit(numerator: int, denominator: int, steps_per_beat: int) -> int:
     return max(1, int(min(unit, Fraction(steps_per_beat, 2))))
 
 
-def bar_phase(onsets: np.ndarray, lengths: np.ndarray, bar: int, unit: int) -> int:
+def metric_weights(numerator: int, denominator: int, steps_per_beat: int) -> np.ndarray:
+    """How strong each step of a bar is: the bar line most, then the half bar of four felt beats, the felt
+    beats (dotted quarters in 6/8), the written beats; 0 between them."""
+    layout = Layout(numerator, denominator, 1, steps_per_beat)
+    bar, beat = int(layout.bar_steps), int(layout.beat_steps)
+    written = max(1, int(Fraction(4, denominator) * steps_per_beat))
+    weights = np.zeros(bar)
+    weights[::written] += 1
+    weights[::max(1, beat)] += 1
+    if beat and bar // beat >= 4 and (bar // beat) % 2 == 0:
+        weights[bar // 2] += 1
+    weights[0] += 2
+    return weights
+
+
+def bar_phase(onsets: np.ndarray, lengths: np.ndarray, numerator: int, denominator: int, steps_per_beat: int) -> int:
     """Steps from a section's start to its first bar line, judged from its notes (0 unless clearly otherwise).
 
-    A note weighs its length, up to a bar: long notes and chords fall on
-    downbeats.  Each bar-long window votes for its heaviest position (the
-    weights of the notes starting there summed), and the whole section's
-    weights per position are summed too.  A phase other than 0 must win
-    both: most of at least three votes, and :data:`CLEAR_MARGIN` times phase
-    0's votes and weight.  One long note, or a syncopated bar, proves nothing.
+    Each candidate phase lays the metre's strengths (:func:`metric_weights`)
+    over the notes; a note counts its length (up to a bar) times the strength
+    of the step it starts on, as long notes fall on strong beats.  A phase
+    other than 0 must beat phase 0 by :data:`CLEAR_MARGIN` and every other
+    phase by :data:`RUNNER_UP_MARGIN`.
     """
-    on_unit = onsets % unit == 0
-    onsets, lengths = onsets[on_unit], lengths[on_unit]
+    weights = metric_weights(numerator, denominator, steps_per_beat)
+    bar, unit = len(weights), _phase_unit(numerator, denominator, steps_per_beat)
     if len(onsets) < MIN_PHASE_NOTES or bar <= unit:
         return 0
-    weight = np.minimum(lengths, bar).astype(np.float64)
-    window, position = onsets // bar, onsets % bar
-    per_window = np.zeros((int(window.max()) + 1, bar))
-    np.add.at(per_window, (window, position), weight)
-    played = per_window.any(axis=1)
-    votes = np.bincount(per_window[played].argmax(axis=1), minlength=bar)
-    total = per_window.sum(axis=0)
-    best = int(np.argmax(votes))
-    clear = votes[best] >= CLEAR_MARGIN * votes[0] and total[best] >= CLEAR_MARGIN * total[0]
-    if best != 0 and clear and 2 * votes[best] > votes.sum() >= 3:
-        return best
+    length = np.minimum(lengths, bar).astype(np.float64)
+    phases = np.arange(0, bar, unit)
+    scores = np.array([(length * weights[(onsets - p) % bar]).sum() for p in phases])
+    best = int(np.argmax(scores))
+    runner_up = np.delete(scores, [0, best]).max(initial=0.0)
+    if best and scores[best] >= CLEAR_MARGIN * scores[0] and scores[best] >= RUNNER_UP_MARGIN * runner_up:
+        return int(phases[best])
     return 0
 
 
@@ -147,7 +160,7 @@ def read_sections(song: "Song", steps_per_beat: int, onsets: np.ndarray, lengths
         bar = int(Fraction(4 * num, den) * steps_per_beat)
         if k == 0 and not reading.pickup_quarters:
             inside = (onsets >= a) & (onsets < b)
-            phase = bar_phase(onsets[inside] - a, lengths[inside], bar, _phase_unit(num, den, steps_per_beat))
+            phase = bar_phase(onsets[inside] - a, lengths[inside], num, den, steps_per_beat)
             if phase:
                 reading.pickup_quarters = phase / steps_per_beat
                 reading.notes.append(f"pick-up of {reading.pickup_quarters:g} beats (bar lines found from the notes)")
