@@ -326,7 +326,7 @@ def test_time_translation_moves_notes_and_metre_together_for_real_and_fake():
 
 
 def test_decode_gives_each_clip_its_metre_and_bars_and_only_the_folder_s_roles():
-    from studio.domains.music.layout import layouts_of
+    from studio.domains.music.layout import layout_indices, layouts_of
 
     m = metre_meta(("bass", "melody"))
     preset = DOMAIN.presets["cpu-small"]
@@ -344,9 +344,67 @@ def test_decode_gives_each_clip_its_metre_and_bars_and_only_the_folder_s_roles()
     assert any(clip.roll.any() for clip in clips)
     metrics = DOMAIN.metrics(out, Corpus(metre_rows(m, 8), m, "fp", ImportReport(folder="x")), ctx)
     assert "EB" in metrics and "EB.bass" in metrics
-    assert DOMAIN.binarise(out, {}, m).shape == (24, 2, 64, 84), "metrics and decoding never see the metre track"
+    assert DOMAIN.binarise(out, {}, m).shape == (24, 2, 64, 84), "decoding never sees the metre track"
+    rows = DOMAIN.sample_rows(out, {}, m)  # what metrics compare with the corpus: its bars come from the metre track
+    assert rows.shape == (24, 3, 64, 84) and np.array_equal(layout_indices(rows, m), G.layout_index(z).numpy())
     with pytest.raises(ValueError, match="3 tracks"):
         DOMAIN.decode(out, ModelContext(preset, metre_meta(("melody",)), torch.device("cpu")))
     nearest = DOMAIN.nearest_training(clips[:2], Corpus(metre_rows(m, 8), m, "fp", ImportReport(folder="x")))
     assert all(n.item.roll.shape[0] == 2 and n.item.bars == 4 for n in nearest)
 
+
+def write_tune(path, numerator, denominator, bars, seed):
+    """A one-track tune as tune books export them: no program change, one note per metre unit."""
+    import mido
+
+    rng = np.random.default_rng(seed)
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    track.append(mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator, time=0))
+    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(100), time=0))
+    unit = 480 * 4 // denominator
+    for _ in range(bars * numerator):
+        pitch = int(rng.choice([60, 62, 64, 65, 67, 69, 71, 72]))
+        track.append(mido.Message("note_on", note=pitch, velocity=80, time=0))
+        track.append(mido.Message("note_off", note=pitch, velocity=0, time=unit))
+    midi.save(str(path))
+
+
+def test_a_melody_folder_trains_and_exports_melody_alone_in_its_metres(tmp_path, monkeypatch):
+    """A role the folder never uses never sounds: a few real steps on tunes in 3/4 and 6/8, then exports."""
+    import mido
+
+    monkeypatch.setenv("GAN_STUDIO_CACHE", str(tmp_path / "cache"))
+    from studio.core.model import load_model
+    from studio.core.session import TrainingSession
+
+    folder = tmp_path / "tunes"
+    folder.mkdir()
+    for i in range(3):
+        write_tune(folder / f"waltz{i}.mid", 3, 4, 16, i)
+        write_tune(folder / f"jig{i}.mid", 6, 8, 16, 10 + i)
+    overrides = {"batch_size": 8, "sample_every": 3, "metrics_every": 3, "checkpoint_every": 100,
+                 "import_options": {"roles": "multi", "bars": 4, "steps_per_beat": 4}}
+    session = TrainingSession.create(tmp_path / "run", "music", folder, preset="cpu-small", steps=3, seed=0,
+                                     device="cpu", overrides=overrides)
+    meta = session.corpus.meta
+    assert meta["roles"] == ["melody"] and meta["metre_track"]
+    assert sorted(f"{d['numerator']}/{d['denominator']}" for d in meta["layouts"]) == ["3/4", "6/8"]
+    assert session.run() == "finished"
+    model = load_model(tmp_path / "run")
+    clips = model.render_seeds(list(range(16)), {"sampling": "bernoulli", "seed": 1})
+    metres, notes = set(), 0
+    for seed, clip in enumerate(clips):
+        path = DOMAIN.save_artifact(clip, tmp_path / f"sample{seed}.mid", model.info(seed=seed))
+        midi = mido.MidiFile(str(path))
+        names = [next(m.name for m in t if m.type == "track_name") for t in midi.tracks[1:]]
+        assert names == ["melody"], "only the melody track, no drums, bass or chords"
+        sounding = [m for t in midi.tracks for m in t if m.type == "note_on" and m.velocity]
+        assert not [m for m in sounding if m.channel == 9], "no drum notes"
+        signature = [(m.numerator, m.denominator) for m in midi.tracks[0] if m.type == "time_signature"]
+        assert signature == [(clip.numerator, clip.denominator)] and clip.bars == 4
+        metres.add(signature[0])
+        notes += len(sounding)
+    assert metres == {(3, 4), (6, 8)}, "both of the folder's metres come out"
+    assert notes > 0

@@ -142,3 +142,22 @@ def test_joined_clips_keep_their_metres_and_the_midi_says_so(tmp_path):
     assert signatures == [(0, 3, 4, 24), (96 * 120, 6, 8, 36), (144 * 120, 4, 4, 24)]
     notes = [m for m in mido.MidiFile(str(path)).tracks[1] if m.type == "note_on" and m.velocity]
     assert len(notes) == joined.note_count() == 52
+
+
+def test_an_exported_clip_reads_back_with_the_same_notes_in_its_metre(tmp_path):
+    from studio.domains import get_domain
+    from studio.domains.music.codec import write_midi
+
+    domain = get_domain("music")
+    meta = {"steps_per_beat": 4, "bars": 4, "lowest": 36, "pitches": 48, "roles": ["melody"], "programs": [73]}
+    for numerator, denominator in ((3, 4), (6, 8), (2, 4)):
+        clip = melody(48 if numerator != 2 else 64, numerator, denominator)
+        bar = int(clip.steps_per_bar)
+        clip.roll[:] = 0
+        for start in range(0, clip.steps, bar):  # a long G on each downbeat, then two short notes: plain bar lines
+            clip.roll[0, start:start + bar // 2 - 1, 67 - 36] = 1
+            clip.roll[0, start + bar // 2:start + bar // 2 + 2, 64 - 36] = 1
+            clip.roll[0, start + bar - 3:start + bar - 1, 62 - 36] = 1
+        back = domain.load_artifacts(write_midi(clip, tmp_path / f"{numerator}-{denominator}.mid"), meta)
+        assert len(back) == 1 and back[0].roles == ["melody"]
+        assert np.array_equal(back[0].roll[:, : clip.steps], clip.roll) and not back[0].roll[:, clip.steps:].any()

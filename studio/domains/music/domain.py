@@ -6,7 +6,6 @@ torch is imported inside the methods: listing tabs and presets stays fast.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -15,7 +14,7 @@ import numpy as np
 from studio.core.domain import CancelFn, Corpus, ModelContext, Neighbour, Preset, ProgressFn
 from studio.domains.music.layout import has_metre_track, layout_indices, note_rolls
 from studio.domains.music.presets import PRESETS
-from studio.domains.music.roll import DEFAULT_PROGRAMS, DRUMS, MERGED_ROLES, Clip, clip_from_meta
+from studio.domains.music.roll import DRUMS, MERGED_ROLES, Clip, clip_from_meta
 
 if TYPE_CHECKING:
     import torch
@@ -46,18 +45,6 @@ def role_tracks(output: "torch.Tensor", meta: dict[str, Any]) -> "torch.Tensor":
         raise ValueError(f"the model writes {output.shape[1]} tracks but the corpus has {expected} "
                          f"(roles {', '.join(roles)}{' and the metre track' if has_metre_track(meta) else ''})")
     return output[:, : len(roles)]
-
-
-def _with_roles(clip: Clip, roles: list[str]) -> Clip:
-    """A clip read with every role the importer knows, keeping a corpus's roles only, in its order (a role the
-    file lacks is silent)."""
-    if clip.roles == roles:
-        return clip
-    silent = np.zeros_like(clip.roll[:1])
-    where = {role: t for t, role in enumerate(clip.roles)}
-    roll = np.concatenate([clip.roll[where[r]: where[r] + 1] if r in where else silent for r in roles])
-    programs = [clip.programs[where[r]] if r in where else DEFAULT_PROGRAMS.get(r, 0) for r in roles]
-    return replace(clip, roll=roll, roles=list(roles), programs=programs)
 
 
 def _on_phrase_grid(roll: np.ndarray, steps: int) -> np.ndarray:
@@ -223,10 +210,23 @@ class MusicDomain:
                 clip.tempo = float(tempo)
         return clips
 
+    def sample_rows(self, output: "torch.Tensor", options: dict[str, Any], meta: dict[str, Any]) -> np.ndarray:
+        """G output -> 0/1 rows shaped like the corpus's: the decoded notes, then the metre track as G wrote it.
+
+        What metrics compare with the corpus's own rows: music_metrics reads
+        each phrase's layout from the metre track (its bars) and leaves the
+        track out of every figure.
+        """
+        notes = self.binarise(output, options, meta)
+        if not has_metre_track(meta):
+            return notes
+        metre = output[:, len(meta["roles"]):].detach().float().cpu().numpy() > 0
+        return np.concatenate([notes, metre.astype(np.uint8)], axis=1)
+
     def metrics(self, output: "torch.Tensor", corpus: Corpus, ctx: ModelContext) -> dict[str, float]:
         from studio.domains.music.metrics import music_metrics, reference_profile
 
-        return music_metrics(self.binarise(output, ctx.options, ctx.meta), corpus.meta, reference_profile(corpus))
+        return music_metrics(self.sample_rows(output, ctx.options, ctx.meta), corpus.meta, reference_profile(corpus))
 
     def reference_metrics(self, corpus: Corpus) -> dict[str, float]:
         """The training data's own figures, for the dashed reference lines beside :meth:`metrics`."""
@@ -279,15 +279,15 @@ class MusicDomain:
         return render_clip(clip, sample_rate)
 
     def load_artifacts(self, path: str | Path, meta: dict[str, Any]) -> list[Clip]:
-        """A MIDI file's phrases on a corpus's grid, with the corpus's roles and each phrase's own metre (raises
-        ``codec.MidiProblem`` naming what is wrong)."""
+        """A MIDI file's phrases on a corpus's grid, with the corpus's roles only (raises ``codec.MidiProblem``
+        naming what is wrong)."""
         from studio.domains.music.codec import midi_to_clips
 
         options = {k: meta[k] for k in ("steps_per_beat", "bars", "lowest", "pitches")}
         roles = list(meta["roles"])
         options["roles"] = "merged" if roles == list(MERGED_ROLES) else "multi"
         options["drums"] = DRUMS in roles
-        return [_with_roles(clip, roles) for clip in midi_to_clips(path, options)]
+        return midi_to_clips(path, options, roles=roles)
 
 
 DOMAIN = MusicDomain()
