@@ -171,6 +171,22 @@ def unflatten_optimizer(tensors: dict[str, torch.Tensor], plain: dict[str, Any],
     return {"state": state, "param_groups": plain["param_groups"]}
 
 
+def load_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], plain: dict[str, Any],
+                   prefix: str) -> None:
+    """Loads what :func:`flatten_optimizer` saved, each moment laid out in memory like its parameter.
+
+    safetensors stores tensors contiguous, so the moments of a channels_last
+    parameter came back in another layout; torch's fused Adam walks a
+    parameter and its moments as flat memory and then paired unrelated
+    elements, and a resumed painting run drifted from one never stopped.
+    """
+    optimizer.load_state_dict(unflatten_optimizer(tensors, plain, prefix))
+    for param, state in optimizer.state.items():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor) and value.shape == param.shape and value.stride() != param.stride():
+                state[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
+
+
 def module_tensors(module: torch.nn.Module, prefix: str) -> dict[str, torch.Tensor]:
     return {f"{prefix}.{k}": v for k, v in module.state_dict().items()}
 

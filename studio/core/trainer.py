@@ -329,8 +329,8 @@ class GANTrainer:
         ck.load_module(self.G, tensors, "G")
         ck.load_module(self.D, tensors, "D")
         ck.load_module(self.G_ema, tensors, "G_ema")
-        self.opt_g.load_state_dict(ck.unflatten_optimizer(tensors, info["opt_g"], "opt_g"))
-        self.opt_d.load_state_dict(ck.unflatten_optimizer(tensors, info["opt_d"], "opt_d"))
+        ck.load_optimizer(self.opt_g, tensors, info["opt_g"], "opt_g")
+        ck.load_optimizer(self.opt_d, tensors, info["opt_d"], "opt_d")
         self.gen.set_state(tensors["rng.train"])
         torch.set_rng_state(tensors["rng.torch"])
         if self.device.type == "cuda" and "rng.cuda" in tensors:
