@@ -154,3 +154,17 @@ def test_character_phrasing_steers_decoding_towards_the_corpus_pairs(chinese_run
     assert corpus_pair_share(4.0) > corpus_pair_share(0.0) + 0.3
     beam = DOMAIN.decode_codes(codes[:4], ctx, {"decoding": "beam", "beam": 3, "phrasing": 1.0})
     assert len(beam) == 4 and all(isinstance(t, str) for t in beam)
+
+
+def test_an_alphabet_larger_than_the_decoder_state_gets_a_factorised_output_layer():
+    from studio.domains.text.autoencoder import build_autoencoder
+
+    preset = DOMAIN.presets["cpu-small"]
+    hidden, rank = preset.net["hidden"], preset.net["out_rank"]
+    big = build_autoencoder(preset, {"vocab": [str(i) for i in range(hidden * 4)]})
+    assert [layer.out_features for layer in big.out] == [rank, hidden * 4]
+    small = build_autoencoder(preset, {"vocab": list("abcdefgh")})
+    assert isinstance(small.out, torch.nn.Linear) and small.out.out_features == 8  # as every run before
+    state = big.initial_state(torch.nn.functional.normalize(torch.randn(2, preset.net["code_dim"]), dim=1))
+    logits, _ = big.step(torch.tensor([BOS, BOS]), state, torch.zeros(2, preset.net["code_dim"]))
+    assert logits.shape == (2, hidden * 4)

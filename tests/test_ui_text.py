@@ -136,13 +136,15 @@ def test_word_controls_grey_out_for_models_that_cannot_use_them(qtbot):
     decoding = DecodingControls()
     qtbot.addWidget(decoding)
     decoding.show()
-    decoding.set_model_words(lexicon=False, pairs=False)  # Chinese: no spaces, no lexicon, no word pairs
-    assert not decoding.lexicon.isEnabled() and not decoding.phrasing.isEnabled()
-    assert "without spaces" in decoding.lexicon.toolTip()
-    decoding.set_model_words(lexicon=True, pairs=False)  # a run from before word pairs were kept
+    decoding.set_model_words(lexicon=False, phrasing="characters")  # Chinese: no lexicon, character pairs
+    assert not decoding.lexicon.isEnabled() and decoding.phrasing.isEnabled()
+    assert "without spaces" in decoding.lexicon.toolTip() and "character pairs" in decoding.phrasing.toolTip()
+    decoding.set_model_words(lexicon=False, phrasing=None)  # a Chinese run from before character pairs were kept
+    assert not decoding.phrasing.isEnabled() and "older version" in decoding.phrasing.toolTip()
+    decoding.set_model_words(lexicon=True, phrasing=None)  # a run from before word pairs were kept
     assert decoding.lexicon.isEnabled() and not decoding.phrasing.isEnabled()
     assert "older version" in decoding.phrasing.toolTip()
-    decoding.set_model_words(lexicon=True, pairs=True)
+    decoding.set_model_words(lexicon=True, phrasing="words")
     assert decoding.phrasing.isEnabled()
     with qtbot.waitSignal(decoding.optionsChanged) as changed:
         decoding.lexicon.setChecked(False)
@@ -317,6 +319,60 @@ def test_the_text_tab_fits_a_small_screen(qtbot, text_env, text_run, screenshot_
         assert widget.isVisible() and widget.visibleRegion().boundingRect().width() == widget.width()
     assert tab.explorer.pad.width() >= 220
     _shot(window, screenshot_dir, "tab_1280x800")
+    close_window(window)
+
+
+@pytest.fixture(scope="module")
+def chinese_run(tmp_path_factory):
+    """A folder of 5+5 couplets only, and a run trained on it for a few seconds: character phrasing, a form."""
+    import random
+
+    import torch
+
+    from studio.core.session import TrainingSession
+    from studio.domains.text import DOMAIN
+
+    root = tmp_path_factory.mktemp("text-ui-zh")
+    folder = root / "couplets"
+    folder.mkdir()
+    rng = random.Random(0)
+    half = lambda: rng.choice(ZH_HEADS) + rng.choice(ZH_TAILS)
+    (folder / "couplets.txt").write_text("\n".join(f"{half()}，{half()}。" for _ in range(200)), "utf-8")
+    base = DOMAIN.presets["cpu-small"]
+    overrides = {
+        "z_dim": 8, "batch_size": 16, "sample_every": 10, "metrics_every": 20, "checkpoint_every": 1000,
+        "net": {**base.net, "ae_steps": 150, "ae_lr": 1e-2, "emb_dim": 16, "hidden": 48, "code_dim": 16,
+                "code_noise": 0.05, "g_hidden": 32, "d_hidden": 32},
+        "import_options": {**base.import_options, "max_len": 16, "min_count": 1},
+    }
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        session = TrainingSession.create(root / "run", "text", folder, steps=190, pretrain_steps=150,
+                                         device="cpu", overrides=overrides)
+        assert session.run() == "finished", session.error
+    finally:
+        torch.set_num_threads(threads)
+    return folder, root / "run"
+
+
+def test_a_chinese_folder_has_character_phrasing_and_a_form_drift_banner(qtbot, text_env, chinese_run,
+                                                                          screenshot_dir):
+    window, tab, controls = _window(qtbot, chinese_run[0])
+    _with_model(qtbot, tab, chinese_run[1])
+    decoding, health = controls.decoding, controls.health
+    assert not decoding.lexicon.isEnabled() and decoding.phrasing.isEnabled()  # character pairs need no lexicon
+    qtbot.waitUntil(lambda: "form" in controls.reference, timeout=WAIT_MS)
+    assert controls.reference["form"] == 1.0
+    own = controls.reference["self_bleu2"]
+    tab.training.metrics.emit({"step": 400, "values": {"self_bleu2": own, "copied": 0.0, "form": 0.6}})
+    assert [a.split(":")[0] for a in health.alarms()] == ["form"]
+    assert "Form drift · step 400" in _plain(health) and "60%" in _plain(health)
+    assert "punctuation" in health.toolTip()
+    tab.training.metrics.emit({"step": 600, "values": {"self_bleu2": own, "copied": 0.0, "form": 1.0}})
+    assert health.alarms() == [] and "100% in the verse form" in _plain(health)
+    qtbot.wait(50)
+    _shot(window, screenshot_dir, "chinese")
     close_window(window)
 
 

@@ -36,6 +36,9 @@ LEXICON_TIP = ("Spell only words that occur in the training folder (languages wr
                "off, the decoder may invent words")
 PHRASING_TIP = ("How much the folder's word pairs weigh beside the model when it picks each character: "
                 "0 leaves the model alone; higher reads more like the folder, and the lines grow more alike")
+CHARACTER_PHRASING_TIP = ("How much the folder's character pairs weigh beside the model when it picks each "
+                          "character: 0 leaves the model alone; higher reads more like the folder, and the lines "
+                          "grow more alike")
 MAX_SAMPLING_SEED = 99_999  # five digits keep the decoding row narrow enough for a 1280-px window
 CORNER_UV = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
 FAR_MATCH = 0.5  # below this cosine the generator's nearest output is another line altogether
@@ -146,7 +149,7 @@ def health_text(step: int, values: dict[str, float], reference: dict[str, float]
     if "copied" in values:
         parts.append(f"{values['copied']:.0%} copied")
     if "form" in values:
-        parts.append(f"{values['form']:.0%} in the folder's form")
+        parts.append(f"{values['form']:.0%} in the verse form")
     figures = "<br>" + html.escape(", ".join(parts)) if parts else ""
     return f"<b>✓ Samples look healthy</b> · step {step:,}{figures}"
 
@@ -234,8 +237,8 @@ class DecodingControls(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._has_pairs = True
-        self._model_words: tuple[bool, bool] | None = None
+        self._phrasing_kind: str | None = "words"
+        self._model_words: tuple[bool, str | None] | None = None
         self._defaults_of: tuple[str, int] | None = None  # the model whose own defaults were last taken
         self.method = QComboBox()
         for i, (key, title, tip) in enumerate(DECODINGS):
@@ -312,25 +315,29 @@ class DecodingControls(QWidget):
             widget.setVisible(key == "sample")
         for widget in self._beam_knobs:
             widget.setVisible(key == "beam")
-        phrased = self.lexicon.isChecked() and self.lexicon.isEnabled() and self._has_pairs
+        words = self.lexicon.isChecked() and self.lexicon.isEnabled() and self._phrasing_kind == "words"
+        phrased = words or self._phrasing_kind == "characters"  # character n-grams need no lexicon
         self.phrasing.setEnabled(phrased)
         self.phrasing_label.setEnabled(phrased)
 
-    def set_model_words(self, lexicon: bool, pairs: bool) -> None:
-        """Greys out what the model cannot do: no lexicon for unspaced languages, no phrasing without word pairs.
+    def set_model_words(self, lexicon: bool, phrasing: str | None) -> None:
+        """Greys out what the model cannot do: no lexicon for unspaced languages, no phrasing without a model of it.
 
-        Called after every explorer render; it touches the widgets only when the model's abilities change.
+        ``phrasing`` is "words" (word pairs, with the lexicon), "characters"
+        (character n-grams, scripts without spaces) or None (a run from an
+        older version).  Called after every explorer render; it touches the
+        widgets only when the model's abilities change.
         """
-        if self._model_words == (lexicon, pairs):
+        if self._model_words == (lexicon, phrasing):
             return
-        self._model_words = (lexicon, pairs)
-        self._has_pairs = pairs
+        self._model_words = (lexicon, phrasing)
+        self._phrasing_kind = phrasing
         self.lexicon.setEnabled(lexicon)
         self.lexicon.setToolTip(LEXICON_TIP if lexicon else
                                 "This model's language is written without spaces: no words to keep to")
-        self.phrasing.setToolTip(PHRASING_TIP if pairs else
-                                 "This model keeps no word pairs of its folder (a language without spaces, "
-                                 "or a run from an older version)")
+        tips = {"words": PHRASING_TIP, "characters": CHARACTER_PHRASING_TIP}
+        self.phrasing.setToolTip(tips.get(phrasing or "", "This model keeps no phrasing of its folder "
+                                                          "(a run from an older version)"))
         self._show_knobs()
 
     def use_model_defaults(self, model_key: tuple[str, int], defaults: dict[str, Any]) -> float | None:
@@ -453,8 +460,9 @@ class TextControls(QWidget):
         self.json_button.setEnabled(artifact is not None)
         model = self.tab.model
         meta = model.meta if model is not None else {}
+        phrasing = "characters" if meta.get("char_ngrams") else "words" if meta.get("word_pairs") else None
         self.decoding.set_model_words(model is None or bool(meta.get("lexicon")),
-                                      model is None or bool(meta.get("word_pairs")))
+                                      "words" if model is None else phrasing)
         if model is not None:
             taken = self.decoding.use_model_defaults((str(model.run_path), model.step), model.decode_defaults)
             if taken is not None:

@@ -92,6 +92,7 @@ CPU_SMALL = Preset(
         "word_dropout": 0.0,
         "adv_weight": 0.5,
         "adv_d_steps": 2,
+        "out_rank": 64,
         "g_hidden": 256,
         "d_hidden": 256,
     },
