@@ -183,7 +183,8 @@ def test_key_normalisation_moves_a_g_major_tune_to_c(tmp_path):
     kept = imp(tmp_path)
     moved = imp(tmp_path, key="normalise")
     assert kept.report.details["files"]["g.mid"]["key"] == "G major" and kept.meta["keys"] == {"G major": 1}
-    assert moved.report.details["files"]["g.mid"]["shifted"] == 5
+    assert moved.report.details["files"]["g.mid"]["shifted"] == 5 and moved.meta["keys"] == {"G major": 1}
+    assert moved.meta["key_normalised"] and not kept.meta["key_normalised"]
     assert np.array_equal(np.roll(kept.data.numpy(), 5, axis=-1), moved.data.numpy())
     pitch_classes = {(24 + r) % 12 for r in np.flatnonzero(moved.data[0, 0].numpy().any(axis=0))}
     assert pitch_classes <= {0, 2, 4, 5, 7, 9, 11} and 6 not in pitch_classes

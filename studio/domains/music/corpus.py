@@ -196,7 +196,7 @@ def _meta(opts: RollOptions, roles: list[str], tempos: list[float], programs: di
         "programs": choose_programs(roles, programs),
         "tempo": round(float(statistics.median(tempos)), 2) if tempos else 120.0,
         "transpose": opts.transpose,
-        "key": opts.key,
+        "key_normalised": opts.key == "normalise",  # every phrase moved to C major / A minor at import
     }
 
 
