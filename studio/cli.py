@@ -173,7 +173,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     model = load_model(args.run_dir, device=args.device)
     seeds = [args.seed + i for i in range(args.count)]
     options = model.decode_options(decode_options(args.option))  # the exports record what decoded them
-    artifacts = model.render_seeds(seeds, {**options, "psi": args.psi})
+    artifacts = model.render_seeds_exactly(seeds, {**options, "psi": args.psi})
     out = Path(args.out)
     domain = model.domain
     if out.suffix.lower() == domain.artifact_suffix:
@@ -198,9 +198,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     model = load_model(args.run_dir, device=args.device)
     latents = walk(list(seeds_to_z(args.seeds, model.z_dim)), args.frames)
     options = model.decode_options(decode_options(args.option))  # the exports record what decoded them
-    artifacts = []
-    for start in range(0, len(latents), 64):
-        artifacts += model.render(latents[start:start + 64], {**options, "psi": args.psi})
+    artifacts = model.render_exactly(latents, {**options, "psi": args.psi})
     info = model.info(seeds=list(args.seeds), frames=args.frames, options=options)
     path = model.domain.save_walk(artifacts, args.out, info)
     print(f"wrote a {args.frames}-frame walk through seeds {' '.join(map(str, args.seeds))} to {path}")

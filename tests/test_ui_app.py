@@ -158,10 +158,16 @@ def test_train_pause_resume_stop_explore_export_and_reopen(qtbot, studio_env, da
     assert Path(offered[-1]).name == "toy-seed3.json"
     seed_file = json.loads((studio_env / "exports" / "seed3.json").read_text())
     assert seed_file["seed"] == 3 and len(seed_file["latent"]) == 8
+    from studio.core.model import load_model
 
-    save_to(monkeypatch, studio_env / "exports" / "grid.json")
-    tab.export_grid_button.click()
-    assert len(json.loads((studio_env / "exports" / "grid.json").read_text())["images"]) == 16
+    assert tab.gallery.current_step() == stopped_at  # the model's own snapshot: rendered again as `sample` does
+    assert seed_file["pixels"] == np.asarray(load_model(run).render_seeds_exactly([3])[0]).tolist()
+
+    grid = studio_env / "exports" / "grid.json"
+    save_to(monkeypatch, grid)
+    tab.export_grid_button.click()  # rendered again exactly, on a worker
+    qtbot.waitUntil(lambda: tab.last_export == grid, timeout=WAIT_MS)
+    assert len(json.loads(grid.read_text())["images"]) == 16
 
     walk = studio_env / "exports" / "walk.json"
     save_to(monkeypatch, walk)

@@ -5,6 +5,7 @@ a run's newest readable checkpoint; only the tensors, never code.
 """
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from studio.core import checkpoints as ck
 from studio.core.devices import pick_device
 from studio.core.files import write_atomically, write_text_atomically
 from studio.core.domain import Domain, ModelContext, Preset
+from studio.core.exact import aligned_input, exact_inference
 from studio.core.latent import seeds_to_z, truncate
 from studio.core.runs import RUN_FILE, RunDir
 from studio.core.validation import Plan, check_tensors, plan_model_file, plan_run, read_description
@@ -35,6 +37,7 @@ class Model:
         self.step = step
         self.run_path = run_path
         self.decode_defaults: dict[str, Any] = {}  # fitted to this model when its run stopped (load_model)
+        self._cpu: Model | None = None  # on_cpu's copy of a model that lives on a GPU
 
     @property
     def z_dim(self) -> int:
@@ -53,16 +56,50 @@ class Model:
         return self.generator(batch).float()
 
     def render(self, z: np.ndarray, options: dict[str, Any] | None = None) -> list[Any]:
-        """Latents (N, z_dim) to artifacts; ``options["psi"]`` applies truncation."""
-        options = dict(options or {})
-        psi = float(options.pop("psi", 1.0))
-        if psi != 1.0:
-            z = truncate(np.asarray(z, np.float32), psi)
+        """Latents (N, z_dim) to artifacts in one batch, fast (the explorer); ``options["psi"]`` applies truncation."""
+        z, options = self._truncated(z, options)
         with torch.random.fork_rng(devices=[]):
             return self.domain.decode(self.generate(z), self.context(options))
 
     def render_seeds(self, seeds: list[int], options: dict[str, Any] | None = None) -> list[Any]:
         return self.render(seeds_to_z(seeds, self.z_dim), options)
+
+    def render_exactly(self, z: np.ndarray, options: dict[str, Any] | None = None) -> list[Any]:
+        """What every export writes: each latent rendered alone under :func:`exact_inference`.
+
+        Alone, so a seed's file is the same whichever seeds were exported with
+        it; a little slower than :meth:`render`, which is why the explorer keeps that.
+        """
+        z, options = self._truncated(z, options)
+        context = self.context(options)
+        artifacts: list[Any] = []
+        with exact_inference(self.device):
+            for row in z:
+                artifacts += self.domain.decode(self.generator(aligned_input(row, self.device)).float(), context)
+        return artifacts
+
+    def render_seeds_exactly(self, seeds: list[int], options: dict[str, Any] | None = None) -> list[Any]:
+        return self.render_exactly(seeds_to_z(seeds, self.z_dim), options)
+
+    def _truncated(self, z: np.ndarray, options: dict[str, Any] | None) -> tuple[np.ndarray, dict[str, Any]]:
+        """(N, z_dim) float32 latents with ``options["psi"]``'s truncation applied, and the other options."""
+        options = dict(options or {})
+        psi = float(options.pop("psi", 1.0))
+        z = np.asarray(z, np.float32).reshape(-1, self.z_dim)
+        return (truncate(z, psi) if psi != 1.0 else z), options
+
+    def on_cpu(self) -> "Model":
+        """This model on the CPU (itself when already there), made once: where the window's exports render,
+        as ``studio sample`` does by default, so both write the same files."""
+        if self.device.type == "cpu":
+            return self
+        if self._cpu is None:
+            cpu = torch.device("cpu")
+            aux = {name: copy.deepcopy(module).to(cpu) for name, module in self.aux.items()}
+            self._cpu = Model(self.domain, self.preset, self.meta, copy.deepcopy(self.generator).to(cpu), aux, cpu,
+                              self.step, self.run_path)
+            self._cpu.decode_defaults = self.decode_defaults
+        return self._cpu
 
     def info(self, seed: int | None = None, latent: np.ndarray | None = None, **extra: Any) -> dict[str, Any]:
         """What every export carries, so a result can be found again."""
@@ -70,7 +107,7 @@ class Model:
             "domain": self.domain.name,
             "preset": self.preset.name,
             "step": self.step,
-            "run": str(self.run_path) if self.run_path else None,
+            "run": str(Path(self.run_path).resolve()) if self.run_path else None,  # the same however it was named
         }
         if seed is not None:
             record["seed"] = int(seed)

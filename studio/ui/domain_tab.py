@@ -558,12 +558,38 @@ class DomainTab(QWidget):
         info.update(extra)
         return info
 
+    def exact_artifacts(self, latents: Any, options: dict[str, Any] | None = None) -> list[Any]:
+        """What the window's exports write: the model's exact renders (core/exact.py) on the CPU, as
+        ``studio sample`` makes them, so a file exported here is the one the command line writes."""
+        assert self.model is not None
+        return self.model.on_cpu().render_exactly(np.asarray(latents, np.float32), options)
+
+    def exact_explorer_artifact(self, info: dict[str, Any]) -> Any:
+        """The explorer's result as exports write it (at a corner, from the seed's own latent, like ``sample``)."""
+        assert self.model is not None
+        seed = info.get("seed")
+        latent = seed_to_z(seed, self.model.z_dim) if seed is not None else np.asarray(info["latent"], np.float32)
+        return self.exact_artifacts(latent[None], info.get("options"))[0]
+
+    def _snapshot_is_the_model(self, step: int) -> bool:
+        """Whether the gallery's snapshot of ``step`` came from the loaded model, which can render it again exactly.
+
+        A snapshot taken between checkpoints has no weights left to render it
+        from: it is written as it was drawn during training."""
+        return self.model is not None and self.model.step == step
+
     def export_seed(self, seed: int, artifact: Any) -> None:
         """A gallery sample, saved with its seed and latent."""
         z_dim = self.model.z_dim if self.model is not None else self.training.current_preset().z_dim
         path = self.ask_save_path("Export sample", f"{self.domain_name}-seed{seed}", self.domain.artifact_suffix)
-        if path is not None:
-            info = self.export_info(seed=seed, latent=seed_to_z(seed, z_dim), step=self.gallery.current_step())
+        if path is None:
+            return
+        step = self.gallery.current_step()
+        latent = seed_to_z(seed, z_dim)
+        info = self.export_info(seed=seed, latent=latent, step=step)
+        if self._snapshot_is_the_model(step):
+            self._write(path, lambda: self.domain.save_artifact(self.exact_artifacts(latent[None])[0], path, info))
+        else:
             self._write(path, lambda: self.domain.save_artifact(artifact, path, info))
 
     def export_current(self, artifact: Any, info: dict) -> None:
@@ -574,29 +600,23 @@ class DomainTab(QWidget):
         if path is not None:
             extra = {k: v for k, v in info.items() if k not in ("seed", "latent")}
             full = self.export_info(seed=seed, latent=info.get("latent"), **extra)
-            self._write(path, lambda: self.domain.save_artifact(artifact, path, full))
+            exact = (lambda: self.exact_explorer_artifact(info)) if self.model is not None else (lambda: artifact)
+            self._write(path, lambda: self.domain.save_artifact(exact(), path, full))
 
     def export_walk(self, latents: Any, info: dict) -> None:
         """Renders the walk's latents with the model on a worker, then saves it."""
-        model = self.model
-        if model is None:
+        if self.model is None:
             self.show_error("Export walk", "There is no trained model to render the walk with yet")
             return
         path = self.ask_save_path("Export walk", f"{self.domain_name}-walk", self.domain.walk_suffix)
         if path is None:
             return
         extra = {k: v for k, v in info.items() if k not in ("seed", "latent")}
-        full = model.info(**extra)
+        full = self.model.info(**extra)
         options = dict(info.get("options") or {})
         self.statusMessage.emit(f"Rendering {len(latents)} frames…", 0)
-
-        def render_and_save() -> Path:
-            artifacts = model.render(np.asarray(latents, np.float32), options)
-            return self.domain.save_walk(artifacts, path, full)
-
-        run_in_background(render_and_save, self.exported,
-                          lambda text: self.show_error("Export failed", f"Could not write {path}:\n{text}"),
-                          name=f"walk-{self.domain_name}", owner=self)
+        self._write_in_background(path, lambda: self.domain.save_walk(self.exact_artifacts(latents, options), path,
+                                                                      full), "walk")
 
     def export_grid(self) -> None:
         """The gallery's snapshot on screen as one file."""
@@ -605,9 +625,22 @@ class DomainTab(QWidget):
             return
         step = self.gallery.current_step()
         path = self.ask_save_path("Export grid", f"{self.domain_name}-grid-step{step}", self.domain.artifact_suffix)
-        if path is not None:
-            info = self.export_info(step=step, seeds=list(self._last_seeds))
+        if path is None:
+            return
+        seeds = list(self._last_seeds)
+        info = self.export_info(step=step, seeds=seeds)
+        if self._snapshot_is_the_model(step) and len(seeds) == len(artifacts):
+            z_dim = self.model.z_dim
+            self._write_in_background(path, lambda: self.domain.save_grid(
+                self.exact_artifacts([seed_to_z(s, z_dim) for s in seeds]), path, info), "grid")
+        else:
             self._write(path, lambda: self.domain.save_grid(artifacts, path, info))
+
+    def _write_in_background(self, path: Path, save: Callable[[], Any], what: str) -> None:
+        """Renders and writes on a worker (many exact renders take a moment); reported like :meth:`_write`."""
+        run_in_background(save, lambda written: self.exported(written or path),
+                          lambda text: self.show_error("Export failed", f"Could not write {path}:\n{text}"),
+                          name=f"{what}-{self.domain_name}", owner=self)
 
     def _write(self, path: Path, save: Callable[[], Any]) -> None:
         try:

@@ -412,13 +412,13 @@ class MusicControls(QObject):
             return
         extra = {k: v for k, v in info.items() if k not in ("seed", "latent")}
         record = self.tab.export_info(seed=seed, latent=info.get("latent"), sample_rate=SAMPLE_RATE, **extra)
-        cached, domain = self._rendered, self.tab.domain
+        domain, exact = self.tab.domain, self.tab.exact_explorer_artifact
 
         def write() -> Path:
             from studio.domains.music.synth import write_wav
 
-            audio = cached[1] if cached is not None and cached[0] is clip else domain.render_audio(clip, SAMPLE_RATE)
-            return write_wav(audio, path, SAMPLE_RATE, record)
+            # the phrase rendered again as every export is (domain_tab.exact_artifacts), not the preview's batch
+            return write_wav(domain.render_audio(exact(info), SAMPLE_RATE), path, SAMPLE_RATE, record)
 
         self.tab.statusMessage.emit(f"Writing {path.name}…", 0)
         run_in_background(write, self.tab.exported,
