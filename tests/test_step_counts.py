@@ -8,7 +8,7 @@ import pytest
 
 from studio.cli import build_parser, main
 from studio.core.checkpoints import list_checkpoints
-from studio.core.steps import preset_total_steps, split_steps
+from studio.core.steps import preset_total_steps, run_steps, split_steps
 from studio.domains import get_domain
 
 TEXT = get_domain("text")
@@ -81,6 +81,12 @@ def test_bad_splits_are_refused_with_a_message(tmp_path, verse, capsys):
     assert "one phase" in capsys.readouterr().err and not run.exists()
     assert main(["train", "text", str(verse), "--out", str(run), "--steps", "8", "--pretrain-steps", "8"]) == 2
     assert "at least one step of each" in capsys.readouterr().err
+
+
+def test_a_run_from_before_keeps_its_gan_only_count():
+    preset = TEXT.presets["cpu-small"]
+    assert run_steps({"steps": 2000}, TEXT, preset) == (2400, 4400)  # no pretrain_steps: GAN steps alone
+    assert run_steps({"steps": 20, "pretrain_steps": 11}, TEXT, preset) == (11, 20)
 
 
 def test_help_says_what_steps_count():
