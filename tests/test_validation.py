@@ -167,3 +167,13 @@ def test_a_header_promising_more_than_the_file_holds_is_refused(tmp_path):
     path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(16))
     with pytest.raises(DescriptionError, match="the header's entry for w is inconsistent"):
         read_header(path)
+
+
+def test_the_window_opens_a_tampered_run_with_the_reason_and_no_model(run, allocations):
+    from studio.ui.domain_tab import load_run_history
+
+    edit_run(run, lambda c: c["preset"].update(z_dim=10_000_000))
+    history = load_run_history(str(run))
+    assert history.model is None and len(history.steps)  # the curves still show; the model is refused
+    assert any("run.json: preset.z_dim = 10,000,000 is out of range" in note for note in history.notes)
+    assert max(allocations, default=0) < BIG
