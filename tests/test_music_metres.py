@@ -261,3 +261,13 @@ def test_off_beat_chords_and_a_lone_long_note_do_not_move_the_bar_lines(tmp_path
     assert all(not f["remarks"] for f in corpus.report.details["files"].values())
     assert corpus.meta["roles"] == ["bass", "chords", "melody"]
     assert corpus.data[1, 0, 0, 36 - 24] == 1, "the bass's first note still opens the phrase (after long.mid's)"
+
+
+def test_a_time_signature_restated_off_the_bar_lines_shows_where_they_are(tmp_path):
+    """Flat quarters say nothing about bar lines; the 4/4 restated at beat 18 does: bars start at beat 2."""
+    flat = [(Fraction(q), Fraction(1), 60 + q % 7) for q in range(34)]
+    save(tmp_path / "restated.mid", [track(flat, metres=[(0, 4, 4), (18, 4, 4)])])
+    corpus = imp(tmp_path)
+    assert corpus.report.skipped == [] and corpus.report.items == 2
+    assert corpus.report.details["files"]["restated.mid"]["remarks"] == ["pick-up of 2 beats before the first bar line"]
+    assert corpus.data[0, 0, 0, 60 + 2 - 24] == 1, "the first phrase opens with the note on beat 2"

@@ -84,6 +84,10 @@ def _phase_unit(numerator: int, denominator: int, steps_per_beat: int) -> int:
     return max(1, int(min(unit, Fraction(steps_per_beat, 2))))
 
 
+def _bar_steps(numerator: int, denominator: int, steps_per_beat: int) -> int:
+    return int(Fraction(4 * numerator, denominator) * steps_per_beat)
+
+
 def metric_weights(numerator: int, denominator: int, steps_per_beat: int) -> np.ndarray:
     """How strong each step of a bar is: the bar line most, then the half bar of four felt beats, the felt
     beats (dotted quarters in 6/8), the written beats; 0 between them."""
@@ -99,20 +103,26 @@ def metric_weights(numerator: int, denominator: int, steps_per_beat: int) -> np.
     return weights
 
 
-def bar_phase(onsets: np.ndarray, lengths: np.ndarray, numerator: int, denominator: int, steps_per_beat: int) -> int:
+def bar_phase(onsets: np.ndarray, lengths: np.ndarray, numerator: int, denominator: int, steps_per_beat: int,
+              header: int = 0) -> int:
     """Steps from a section's start to its first bar line, judged from its notes (0 unless clearly otherwise).
 
     Each candidate phase lays the metre's strengths (:func:`metric_weights`)
     over the notes; a note counts its length (up to a bar) times the strength
     of the step it starts on, as long notes fall on strong beats.  A phase
     other than 0 must beat phase 0 by :data:`CLEAR_MARGIN` and every other
-    phase by :data:`RUNNER_UP_MARGIN`.
+    phase by :data:`RUNNER_UP_MARGIN`.  ``header`` is the phase the next
+    time signature implies (it stands on a bar line, so the bars before it
+    count back from it): taken unless the notes clearly favour phase 0.
     """
     weights = metric_weights(numerator, denominator, steps_per_beat)
     bar, unit = len(weights), _phase_unit(numerator, denominator, steps_per_beat)
+    length = np.minimum(lengths, bar).astype(np.float64)
+    if header:
+        at_zero, at_header = ((length * weights[(onsets - p) % bar]).sum() for p in (0, header))
+        return 0 if len(onsets) >= MIN_PHASE_NOTES and at_zero >= CLEAR_MARGIN * at_header else header
     if len(onsets) < MIN_PHASE_NOTES or bar <= unit:
         return 0
-    length = np.minimum(lengths, bar).astype(np.float64)
     phases = np.arange(0, bar, unit)
     scores = np.array([(length * weights[(onsets - p) % bar]).sum() for p in phases])
     best = int(np.argmax(scores))
@@ -141,8 +151,11 @@ def read_sections(song: "Song", steps_per_beat: int, onsets: np.ndarray, lengths
         if problem is not None:
             reading.lines.append(f"time signature {name} at {beat}: {problem}; read as {current[0]}/{current[1]}")
             continue
-        if (num, den) != current or not events:
-            events.append((to_step(tick), num, den))
+        step = to_step(tick)
+        bar = _bar_steps(num, den, steps_per_beat)
+        restated = events and (num, den) == current and (step - events[-1][0]) % bar == 0
+        if not restated:  # a metre restated off its bar lines starts new bars there
+            events.append((step, num, den))
             current = (num, den)
     if not events or events[0][0] > 0:
         events.insert(0, (0, 4, 4))
@@ -157,13 +170,14 @@ def read_sections(song: "Song", steps_per_beat: int, onsets: np.ndarray, lengths
             spans = spans[1:]
     bar_number = 1
     for k, (a, b, num, den) in enumerate(spans):
-        bar = int(Fraction(4 * num, den) * steps_per_beat)
+        bar = _bar_steps(num, den, steps_per_beat)
         if k == 0 and not reading.pickup_quarters:
             inside = (onsets >= a) & (onsets < b)
-            phase = bar_phase(onsets[inside] - a, lengths[inside], num, den, steps_per_beat)
+            header = (b - a) % bar if len(spans) > 1 else 0
+            phase = bar_phase(onsets[inside] - a, lengths[inside], num, den, steps_per_beat, header)
             if phase:
                 reading.pickup_quarters = phase / steps_per_beat
-                reading.notes.append(f"pick-up of {reading.pickup_quarters:g} beats (bar lines found from the notes)")
+                reading.notes.append(f"pick-up of {reading.pickup_quarters:g} beats before the first bar line")
                 a += phase
         if k == len(spans) - 1:
             end = a + -(-(b - a) // bar) * bar  # the last bar is padded to its bar line
