@@ -177,3 +177,18 @@ def test_the_window_opens_a_tampered_run_with_the_reason_and_no_model(run, alloc
     assert history.model is None and len(history.steps)  # the curves still show; the model is refused
     assert any("run.json: preset.z_dim = 10,000,000 is out of range" in note for note in history.notes)
     assert max(allocations, default=0) < BIG
+
+
+def test_resuming_checks_the_critic_too(run, tmp_path, capsys):
+    from safetensors.torch import load_file, save_file
+
+    json_path = list_checkpoints(run / "checkpoints")[-1][1]
+    record = json.loads(json_path.read_text())
+    tensor_path = json_path.with_name(record["tensors"])
+    tensors = load_file(str(tensor_path))
+    tensors["D.1.weight"] = torch.zeros(33, 64)
+    save_file(tensors, str(tensor_path))
+    json_path.write_text(json.dumps(dict(record, sha256="")))
+    capsys.readouterr()
+    err = refusal(capsys, ["train", "toy", str(tmp_path / "data"), "--out", str(run), "--steps", "20"])
+    assert "tensor D.1.weight has shape [33, 64], the nets its description builds hold [32, 64]" in err

@@ -212,7 +212,7 @@ class TrainingSession:
             domain, preset, corpus, pick_device(config["device"]), seed=int(config["seed"]), dist=dist,
             pretrain_steps=pretrain,
         )
-        checkpoint = ck.load_latest(run.checkpoints, plan.expected)
+        checkpoint = ck.load_latest(run.checkpoints, plan.training)
         if checkpoint is not None:
             notes += [f"skipped damaged checkpoint: {reason}" for _, reason in checkpoint.skipped]
             trainer.load_state(checkpoint.tensors, checkpoint.info)

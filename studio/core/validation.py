@@ -65,6 +65,7 @@ class Plan:
     preset: Preset
     meta: dict[str, Any]
     expected: Expected  # G_ema.* and aux.*: what sampling loads
+    training: Expected  # and G.*, D.*: what resuming training loads
 
 
 def read_description(path: str | Path) -> dict[str, Any]:
@@ -170,12 +171,12 @@ def _plan(description: Mapping[str, Any], meta: dict[str, Any], path: str | Path
     if total > MAX_NET_BYTES:
         raise DescriptionError(f"{path}: describes nets of {total / 2**30:,.1f} GiB (at most "
                                f"{MAX_NET_BYTES / 2**30:.0f} GiB); the file is damaged or was edited")
-    expected: Expected = {}
-    for prefix, net in nets.items():
-        if prefix == "G_ema" or prefix.startswith("aux."):
-            for key, tensor in net.state_dict().items():
-                expected[f"{prefix}.{key}"] = (tuple(tensor.shape), SAFETENSORS_DTYPES[str(tensor.dtype)[6:]])
-    return Plan(domain, preset, meta, expected)
+    training: Expected = {}
+    for prefix, net in {**nets, "G": nets["G_ema"]}.items():
+        for key, tensor in net.state_dict().items():
+            training[f"{prefix}.{key}"] = (tuple(tensor.shape), SAFETENSORS_DTYPES[str(tensor.dtype)[6:]])
+    sampling = {name: kind for name, kind in training.items() if name.startswith(("G_ema.", "aux."))}
+    return Plan(domain, preset, meta, sampling, training)
 
 
 def _meta_nets(domain: Domain, preset: Preset, meta: dict[str, Any], path: str | Path) -> dict[str, "nn.Module"]:
