@@ -271,3 +271,13 @@ def test_a_time_signature_restated_off_the_bar_lines_shows_where_they_are(tmp_pa
     assert corpus.report.skipped == [] and corpus.report.items == 2
     assert corpus.report.details["files"]["restated.mid"]["remarks"] == ["pick-up of 2 beats before the first bar line"]
     assert corpus.data[0, 0, 0, 60 + 2 - 24] == 1, "the first phrase opens with the note on beat 2"
+
+
+def test_grid_auto_counts_the_notes_of_a_metre_it_cannot_hold():
+    """7/16 bars need 16ths: a triplet grid would lose the whole section, so the tally says so."""
+    from studio.domains.music.grid import GridTally
+
+    notes = np.array([[q * TPB // 4, (q + 1) * TPB // 4, 60] for q in range(0, 56, 2)], dtype=np.int64)
+    tally = GridTally()
+    tally.add(Song(TPB, 1, [], [(0, 7, 16)], [Part(0, 0, 0, "", notes)]))
+    assert tally.losses()[6] == 1.0 and tally.losses()[4] == 0.0 and tally.choice() == 4

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from studio.domains.music.layout import fits_grid
+from studio.domains.music.metres import metre_problem
 
 if TYPE_CHECKING:
     from studio.domains.music.codec import Song
@@ -71,7 +72,7 @@ class GridTally:
 
 def _notes_in_misfit_metres(song: "Song", grid: int) -> int:
     """Notes played while a time signature whose bar lines miss this grid is in force."""
-    spans = [(tick, Fraction(4 * num, den)) for tick, num, den in song.metres if num > 0 and den > 0]
+    spans = [(tick, Fraction(4 * num, den)) for tick, num, den in song.metres if metre_problem(num, den) is None]
     bad = [(a, b) for (a, q), (b, _) in zip(spans, spans[1:] + [(song.end_tick + 1, Fraction(1))])
            if not fits_grid(q, grid)]
     if not bad:
