@@ -30,8 +30,9 @@ means one metre), sees it as a one-hot beside every block latent and as the
 bar, beat and inside rows added to its step-level features, and writes the
 metre track itself, exactly, as its last output track: it is the phrase's
 structure, not music to learn.  Whatever the layout count, each role track
-is silenced after its layout's last bar.  D just reads one more track.  A
-folder of one 4/4 layout builds the nets it always did.
+is silenced after its layout's last bar.  D reads one more track, and its
+phrase features meet a learned vector of the layout it reads there
+(projection).  A folder of one 4/4 layout builds the nets it always did.
 """
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from studio.domains.music.layout import (BAR_ROW, BEAT_ROW, INSIDE_ROW, QUARTERS_PER_BLOCK, has_metre_track,
-                                          layout_shares, layouts_of, structure_roll)
+from studio.domains.music.layout import (BAR_ROW, BEAT_ROW, INSIDE_ROW, LAYOUT_ROW, QUARTERS_PER_BLOCK,
+                                          has_metre_track, layout_shares, layouts_of, structure_roll)
 
 STRUCTURE_ROWS = (BAR_ROW, BEAT_ROW, INSIDE_ROW)
 """The metre track's rows G conditions its steps on (the layout's own row comes in as a one-hot)."""
@@ -216,10 +217,11 @@ class OctaveUnfold(nn.Module):
 
 class MusicDiscriminator(nn.Module):
     def __init__(self, tracks: int, bars: int, steps_per_beat: int, pitches: int,
-                 width: int = 16, features: int = 64, sn: bool = True, pack: int = 1):
+                 width: int = 16, features: int = 64, sn: bool = True, pack: int = 1, layouts: int = 1):
         super().__init__()
         norm = spectral_norm if sn else (lambda m: m)
         self.pack = pack
+        self.layouts, self.metre_track = layouts, tracks - 1
         tracks = tracks * pack
         self.bars, self.pitches, self.steps_per_beat = bars, pitches, steps_per_beat
         self.octaves = math.ceil(pitches / 12)
@@ -238,8 +240,18 @@ class MusicDiscriminator(nn.Module):
             norm(nn.Conv1d(2 * features + 1, features, 3, padding=1)), nn.LeakyReLU(0.2), nn.Flatten(),
             norm(nn.Linear(features * bars, 1)),
         )
+        if layouts > 1:
+            # Projection (Miyato & Koyama 2018): the phrase's features meet a learned vector of its layout, so
+            # "eighths in 6/8, quarters in 3/4" is one product away, not something to find across octaves.
+            self.project = norm(nn.Linear(layouts, features * bars, bias=False))
+
+    def layout_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """N x layouts: each phrase's layout as read from the rows of its metre track (one-hot on exact rolls)."""
+        rows = x[:, self.metre_track, :, LAYOUT_ROW:LAYOUT_ROW + self.layouts]
+        return ((rows + 1.0) / 2.0).mean(dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        layout = self.layout_weights(x) if self.layouts > 1 else None
         if self.pack > 1:
             x = torch.cat([x] + [x.roll(k, 0) for k in range(1, self.pack)], dim=1)
         n, tracks, steps, pitches = x.shape
@@ -251,7 +263,11 @@ class MusicDiscriminator(nn.Module):
         chroma = chroma.mean(dim=(4, 5)).transpose(1, 2).reshape(n * self.bars, -1)  # pitch classes per beat
         feats = torch.cat([bar_feats, self.chroma(chroma)], dim=1)
         feats = feats.reshape(n, self.bars, -1).transpose(1, 2)  # N x features x bars
-        return self.phrase(_with_batch_deviation(feats)).view(n)
+        phrase = self.phrase[:-1](_with_batch_deviation(feats))
+        logit = self.phrase[-1](phrase).view(n)
+        if layout is not None:
+            logit = logit + (self.project(layout) * phrase).sum(dim=1)
+        return logit
 
 
 def _with_batch_deviation(feats: torch.Tensor, group: int = 4) -> torch.Tensor:
@@ -276,6 +292,7 @@ def build_generator(z_dim: int, meta: dict[str, Any], net: dict[str, Any]) -> Mu
 def build_discriminator(meta: dict[str, Any], net: dict[str, Any]) -> MusicDiscriminator:
     """D over the roles and, for a folder of several layouts, the metre track after them."""
     tracks, bars, spb, pitches = _shape(meta)
-    return MusicDiscriminator(tracks + has_metre_track(meta), bars, spb, pitches, width=int(net.get("d_width", net.get("width", 16))),
+    metre = has_metre_track(meta)
+    return MusicDiscriminator(tracks + metre, bars, spb, pitches, width=int(net.get("d_width", net.get("width", 16))),
                               features=int(net.get("features", 64)), sn=bool(net.get("sn", True)),
-                              pack=int(net.get("pack", 1)))
+                              pack=int(net.get("pack", 1)), layouts=len(layouts_of(meta)) if metre else 1)
