@@ -281,3 +281,16 @@ def test_grid_auto_counts_the_notes_of_a_metre_it_cannot_hold():
     tally = GridTally()
     tally.add(Song(TPB, 1, [], [(0, 7, 16)], [Part(0, 0, 0, "", notes)]))
     assert tally.losses()[6] == 1.0 and tally.losses()[4] == 0.0 and tally.choice() == 4
+
+
+def test_a_string_quartet_s_lines_are_melody_chords_and_bass(tmp_path):
+    lines_ = [(40, 76), (40, 69), (41, 62), (42, 48)]  # violins, viola, cello: one line each
+    parts = [track([(Fraction(q), Fraction(1), pitch + q % 3) for q in range(16)], channel=c, program=program)
+             for c, (program, pitch) in enumerate(lines_)]
+    save(tmp_path / "quartet.mid", parts)
+    corpus = imp(tmp_path)
+    assert corpus.meta["roles"] == ["bass", "chords", "melody"]
+    assert corpus.meta["programs"] == [42, 40, 40]
+    bass, chords, melody = corpus.data[0].numpy()
+    assert np.flatnonzero(bass.any(axis=0)).min() == 48 - 24 and np.flatnonzero(melody.any(axis=0)).min() == 76 - 24
+    assert chords.sum(axis=1).max() == 2, "the inner voices share the chords track"

@@ -8,8 +8,11 @@ back exactly); a song whose only pitched part is monophonic is a melody,
 whatever its program; a piano part without a program change (the default,
 not a choice) is judged by range and polyphony and split into bass plus
 chords or melody when it has a clear low line under its other notes; then
-the General MIDI family decides; for families that play anything (piano,
-guitar ...) the notes do.
+the General MIDI family decides, except that a single line in a family of
+chord instruments (a string quartet's parts) is the melody when it is the
+song's highest part and the bass when it is its lowest and low, as the
+chorales' voices are; for families that play anything (piano, guitar ...)
+the notes do.
 """
 from __future__ import annotations
 
@@ -92,12 +95,26 @@ def _by_notes(notes: np.ndarray) -> str:
     return "bass" if float(notes[:, 2].mean()) < BASS_BELOW else "melody"
 
 
+@dataclass(frozen=True)
+class _Ensemble:
+    """What a part's role may depend on beyond its own notes: the song's other pitched parts."""
+
+    solo: bool  # the song's only pitched part is one line
+    top: int  # id() of the pitched part with the highest mean pitch
+    bottom: int  # ... and of the one with the lowest
+
+
+def _ensemble(pitched: list["Part"]) -> _Ensemble:
+    means = {id(p): float(p.notes[:, 2].mean()) for p in pitched}
+    solo = len(pitched) == 1 and polyphony(pitched[0].notes) < MONOPHONIC
+    return _Ensemble(solo, max(means, key=means.__getitem__, default=0), min(means, key=means.__getitem__, default=0))
+
+
 def assign_parts(parts: list["Part"], opts: "RollOptions") -> tuple[list[RolePart], bool]:
     """Each part's notes under their role(s); also whether drums were left out (drums off or merged)."""
     out: list[RolePart] = []
     dropped_drums = False
-    pitched = [p for p in parts if p.channel != DRUM_CHANNEL and len(p.notes)]
-    solo = len(pitched) == 1 and polyphony(pitched[0].notes) < MONOPHONIC
+    ensemble = _ensemble([p for p in parts if p.channel != DRUM_CHANNEL and len(p.notes)])
     for part in parts:
         if len(part.notes) == 0:
             continue
@@ -110,15 +127,15 @@ def assign_parts(parts: list["Part"], opts: "RollOptions") -> tuple[list[RolePar
         if opts.roles == "merged":
             out.append(RolePart(MERGED_ROLES[0], part.program, part.notes))
             continue
-        out += _pitched_roles(part, opts, solo)
+        out += _pitched_roles(part, opts, ensemble)
     return out, dropped_drums
 
 
-def _pitched_roles(part: "Part", opts: "RollOptions", solo: bool) -> list[RolePart]:
+def _pitched_roles(part: "Part", opts: "RollOptions", ensemble: _Ensemble) -> list[RolePart]:
     named = part.name.lower()
     if named in opts.role_names and named != DRUMS:
         return [RolePart(named, part.program, part.notes)]
-    if solo:
+    if ensemble.solo:
         return [RolePart("melody", part.program, part.notes)]
     family = gm_family(part.program)
     if family == "piano" and not part.has_program:
@@ -132,5 +149,10 @@ def _pitched_roles(part: "Part", opts: "RollOptions", solo: bool) -> list[RolePa
     if family in MELODY_FAMILIES:
         return [RolePart("melody", part.program, part.notes)]
     if family in CHORD_FAMILIES:
+        if polyphony(part.notes) < MONOPHONIC and id(part) == ensemble.top:
+            return [RolePart("melody", part.program, part.notes)]
+        if polyphony(part.notes) < MONOPHONIC and id(part) == ensemble.bottom and (
+                np.median(part.notes[:, 2]) <= LOW_LINE_MEDIAN):
+            return [RolePart("bass", part.program, part.notes)]
         return [RolePart("chords", part.program, part.notes)]
     return [RolePart(_by_notes(part.notes), part.program, part.notes)]
