@@ -93,7 +93,7 @@ def found_pickup(path: Path) -> float:
     from studio.domains.music.codec import RollOptions, cut_phrases, read_song
 
     cut = cut_phrases(read_song(path), RollOptions(roles="multi"))
-    return next((float(r.split()[2]) for r in cut.notes if r.startswith("pick-up of")), 0.0)
+    return next((float(r.split()[2]) for r in cut.remarks if r.startswith("pick-up of")), 0.0)
 
 
 def pickup_check(cache: Path, per_collection: int) -> list[str]:

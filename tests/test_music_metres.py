@@ -113,6 +113,7 @@ def test_a_short_first_section_is_a_pick_up(tmp_path):
     assert corpus.report.items == 2 and corpus.meta["metre_track"] is False
     assert corpus.meta["layouts"] == [{"numerator": 6, "denominator": 8, "bars": 4, "share": 1.0}]
     assert corpus.data[:, 0, 0, DOWNBEAT - 24].all()
+    assert corpus.report.details["files"]["jig.mid"]["remarks"] == ["pick-up of 0.5 beats in 1/8 before the first bar"]
 
 
 def test_a_one_track_folder_is_melody_alone_whatever_its_program(tmp_path):
@@ -258,7 +259,8 @@ def test_off_beat_chords_and_a_lone_long_note_do_not_move_the_bar_lines(tmp_path
     save(tmp_path / "long.mid", [track([(Fraction(0), Fraction(1), 60), (Fraction(2), Fraction(12), 67),
                                         (Fraction(15), Fraction(1), 64)])])
     corpus = imp(tmp_path)
-    assert all(not f["remarks"] for f in corpus.report.details["files"].values())
+    remarks = [r for f in corpus.report.details["files"].values() for r in f["remarks"]]
+    assert remarks == [], "no pick-up found in either"
     assert corpus.meta["roles"] == ["bass", "chords", "melody"]
     assert corpus.data[1, 0, 0, 36 - 24] == 1, "the bass's first note still opens the phrase (after long.mid's)"
 
@@ -294,3 +296,12 @@ def test_a_string_quartet_s_lines_are_melody_chords_and_bass(tmp_path):
     bass, chords, melody = corpus.data[0].numpy()
     assert np.flatnonzero(bass.any(axis=0)).min() == 48 - 24 and np.flatnonzero(melody.any(axis=0)).min() == 76 - 24
     assert chords.sum(axis=1).max() == 2, "the inner voices share the chords track"
+
+
+def test_a_last_bar_that_never_closes_is_padded(tmp_path):
+    tune = bars_of(3, 4, 3, Fraction(0)) + [(Fraction(9), Fraction(1), 60)]  # the 4th bar stops after a beat
+    save(tmp_path / "short.mid", [track(tune, metres=[(0, 3, 4)])])
+    corpus = imp(tmp_path)
+    assert corpus.report.items == 1 and corpus.report.skipped == []
+    assert corpus.report.details["files"]["short.mid"]["remarks"] == ["last bar padded with 2 beats"]
+    assert corpus.data[0, 0, 36:40, 60 - 24].sum() == 4 and not corpus.data[0, 0, 40:].any()

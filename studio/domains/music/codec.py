@@ -319,7 +319,7 @@ class PhraseCut:
     tempos: list[float] = field(default_factory=list)  # bpm at each phrase's start
     programs: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     skipped_parts: list[str] = field(default_factory=list)  # report lines: what was read differently or left out
-    notes: list[str] = field(default_factory=list)  # details worth keeping (pick-ups, padded last bar)
+    remarks: list[str] = field(default_factory=list)  # details worth keeping (pick-ups, a padded last bar)
     reason: str = ""  # why nothing was taken, when nothing was
     empty_phrases: int = 0
     key: tuple[int, str] = (0, "major")  # estimated from the pitched notes before any normalisation
@@ -482,7 +482,7 @@ def cut_phrases(song: Song, opts: RollOptions) -> PhraseCut:
     spb, phrase = opts.steps_per_beat, opts.phrase_steps
     reading = read_sections(song, spb, *_pitched_steps(tracks, opts))
     cut.skipped_parts += reading.lines
-    cut.notes += reading.notes
+    cut.remarks += reading.remarks
     unusable: list[str] = []  # sections that gave no phrase, and why
     for section in reading.sections:
         layout = Layout(section.numerator, section.denominator, phrase_bars(section.bar_quarters, 4 * opts.bars), spb)

@@ -269,7 +269,7 @@ def import_midi(
             "metres": metres,
             "key": key_name(*cut.key),
             "shifted": cut.shift,
-            "remarks": cut.notes,
+            "remarks": cut.remarks,
         }
     report.items = len(array)
     total = max(1, len(array))

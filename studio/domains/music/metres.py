@@ -65,7 +65,7 @@ class MetreReading:
 
     sections: list[Section] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
     pickup_quarters: float = 0.0
 
 
@@ -166,7 +166,7 @@ def read_sections(song: "Song", steps_per_beat: int, onsets: np.ndarray, lengths
         (a, b, num, den), (_, _, n1, d1) = spans[0], spans[1]
         if Fraction(b - a, steps_per_beat) < min(Fraction(4 * n1, d1), Fraction(4 * num, den) + Fraction(1, 64)):
             reading.pickup_quarters = float(Fraction(b - a, steps_per_beat))
-            reading.notes.append(f"pick-up of {reading.pickup_quarters:g} beats in {num}/{den} before the first bar")
+            reading.remarks.append(f"pick-up of {reading.pickup_quarters:g} beats in {num}/{den} before the first bar")
             spans = spans[1:]
     bar_number = 1
     for k, (a, b, num, den) in enumerate(spans):
@@ -177,10 +177,12 @@ def read_sections(song: "Song", steps_per_beat: int, onsets: np.ndarray, lengths
             phase = bar_phase(onsets[inside] - a, lengths[inside], num, den, steps_per_beat, header)
             if phase:
                 reading.pickup_quarters = phase / steps_per_beat
-                reading.notes.append(f"pick-up of {reading.pickup_quarters:g} beats before the first bar line")
+                reading.remarks.append(f"pick-up of {reading.pickup_quarters:g} beats before the first bar line")
                 a += phase
         if k == len(spans) - 1:
             end = a + -(-(b - a) // bar) * bar  # the last bar is padded to its bar line
+            if end > b:
+                reading.remarks.append(f"last bar padded with {float(Fraction(end - b, steps_per_beat)):g} beats")
         else:
             end = a + (b - a) // bar * bar
             if end < b:
