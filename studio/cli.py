@@ -212,8 +212,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"{folder}: not a folder", file=sys.stderr)
         return 2
     preset = domain.presets[args.preset or domain.default_preset("cpu")]
+    options = {**preset.import_options, **decode_options(args.option)}
     progress = TerminalProgress()
-    corpus = domain.import_folder(folder, preset.import_options, progress=_import_progress(progress))
+    try:
+        corpus = domain.import_folder(folder, options, progress=_import_progress(progress))
+    except ValueError as err:  # a bad import option: the message names it and the fix
+        print(f"{folder}: {err}", file=sys.stderr)
+        return 2
     report = corpus.report
     if args.json:
         print(report.to_json())
@@ -292,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("data_dir")
     imp.add_argument("--json", action="store_true")
     imp.add_argument("--preset")
+    imp.add_argument("--option", action="append", metavar="KEY=VALUE",
+                     help="an import option over the preset's, repeatable: for music steps_per_beat=12 (or auto), "
+                          "key=normalise, roles=merged")
     imp.set_defaults(func=cmd_import)
 
     export = sub.add_parser("export-model", help="save a run's generator as a model file to share or ship")

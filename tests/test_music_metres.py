@@ -1,7 +1,7 @@
 """Importing tune-book MIDI: metres, pick-ups, metre changes, the grid, roles by content, keys, broken headers."""
 from __future__ import annotations
 
-import struct
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -305,3 +305,14 @@ def test_a_last_bar_that_never_closes_is_padded(tmp_path):
     assert corpus.report.items == 1 and corpus.report.skipped == []
     assert corpus.report.details["files"]["short.mid"]["remarks"] == ["last bar padded with 2 beats"]
     assert corpus.data[0, 0, 36:40, 60 - 24].sum() == 4 and not corpus.data[0, 0, 40:].any()
+
+
+def test_the_command_line_import_takes_options_over_the_preset_s(tmp_path, capsys):
+    from studio.cli import main
+
+    save(tmp_path / "g.mid", [track(bars_of(6, 8, 4, Fraction(0)), metres=[(0, 6, 8)])])
+    assert main(["import", "music", str(tmp_path), "--json", "--option", "steps_per_beat=12"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["details"]["grid"] == {"steps_per_beat": 12, "chosen": "given"}
+    assert main(["import", "music", str(tmp_path), "--option", "key=D"]) == 2
+    assert "key must be one of keep, normalise" in capsys.readouterr().err
