@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from studio.domains.painting.codec import read_png_info, save_gif, save_grid_png, save_png, to_images, to_uint8
+from studio.domains.painting.codec import read_png_info, save_grid_png, save_png, to_images, to_uint8
 
 
 def _pictures(n: int, size: int = 16) -> list[np.ndarray]:
@@ -55,15 +55,3 @@ def test_grid_size_and_layout(tmp_path):
         save_grid_png([np.zeros((4, 4, 3), np.uint8), np.zeros((5, 5, 3), np.uint8)], tmp_path / "bad.png", {})
 
 
-def test_gif_has_every_frame_and_the_info(tmp_path):
-    frames = [np.full((16, 16, 3), (i * 20, 255 - i * 20, 90), np.uint8) for i in range(12)]
-    path = save_gif(frames, tmp_path / "walk.gif", {"seed": 7, "seeds": [7, 8]}, frame_ms=80, upscale_to=64)
-    with Image.open(path) as im:
-        assert im.n_frames == 12
-        assert im.size == (64, 64)
-        assert im.info.get("loop") == 0
-        assert im.info.get("duration") == 80
-        im.seek(5)
-        middle = np.asarray(im.convert("RGB")).astype(int)
-    assert np.abs(middle[32, 32] - (100, 155, 90)).max() < 24  # the shared palette keeps the colours
-    assert read_png_info(path) == {"seed": 7, "seeds": [7, 8]}

@@ -190,6 +190,9 @@ class Domain(Protocol):
     title: str  # "Painting"
     artifact_suffix: str  # ".png", ".mid", ".txt"
     walk_suffix: str  # ".gif", ".mid", ".txt"
+    walk_suffixes: tuple[str, ...]
+    """Optional: every file type :meth:`save_walk` writes, ``walk_suffix`` first (a picture domain's GIF, WebP and
+    MP4); see :func:`walk_suffixes`."""
     presets: dict[str, Preset]
     figure_panels: dict[str, list[str]]
     """Optional: plot panel title -> the :meth:`metrics` figures it draws, for figures of different scales.
@@ -253,10 +256,15 @@ class Domain(Protocol):
         """Exports one artifact; ``info`` (seed, latent, run, step) is embedded or written beside."""
 
     def save_walk(self, artifacts: Sequence[Any], path: str | Path, info: dict[str, Any]) -> Path:
-        """Exports an interpolation walk (animated GIF, one MIDI of phrases, a text file)."""
+        """Exports an interpolation walk (animated GIF, WebP or MP4 by ``path``'s extension, one MIDI of phrases,
+        a text file). ``info`` records the export's ``fps`` and ``size`` (longest side, px), and picture
+        domains play and scale the walk by them."""
 
     def save_grid(self, artifacts: Sequence[Any], path: str | Path, info: dict[str, Any]) -> Path:
         """Exports many artifacts as one file (a PNG grid, a MIDI of phrases, a text file)."""
+
+    def grid_picture(self, artifacts: Sequence[Any]) -> "np.ndarray":
+        """Optional: many artifacts as one H x W x 3 uint8 picture, the frame of a training timelapse."""
 
     def preview_items(self, rows: "np.ndarray", meta: dict[str, Any]) -> list[Any]:
         """Corpus rows (the integer layout the corpus stores) -> artifacts, for the dataset panel's thumbnails."""
@@ -275,3 +283,8 @@ class Domain(Protocol):
         ``generate(seeds)`` gives EMA-G's outputs.  The options are kept in the
         run's last checkpoint and become its model's defaults, under whatever
         a caller asks for."""
+
+
+def walk_suffixes(domain: Domain) -> tuple[str, ...]:
+    """The file types ``domain`` writes walks as, its usual one first."""
+    return tuple(getattr(domain, "walk_suffixes", None) or (domain.walk_suffix,))

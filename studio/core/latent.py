@@ -34,18 +34,31 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     return (np.sin((1 - t) * omega) / so * a + np.sin(t * omega) / so * b).astype(np.float32)
 
 
-def walk(anchors: Sequence[np.ndarray], frames: int) -> np.ndarray:
-    """``frames`` latents along slerp segments through the anchors in order (ends included)."""
+def ease_in_out(t: float) -> float:
+    """Cosine ease: a segment leaves its anchor and arrives at the next one at rest, so an anchor lingers."""
+    return float((1.0 - np.cos(np.pi * float(t))) / 2.0)
+
+
+def walk(anchors: Sequence[np.ndarray], frames: int, loop: bool = False, eased: bool = False) -> np.ndarray:
+    """``frames`` latents along slerp segments (great circles) through the anchors in order.
+
+    An open walk includes both ends. A ``loop`` adds the way back from the last
+    anchor to the first and leaves out the repeated first frame, so a looping
+    GIF or video has no seam: its last frame is one step before its first.
+    ``eased`` slows each segment down at both of its anchors.
+    """
     if len(anchors) < 2:
         raise ValueError("an interpolation walk needs at least two anchors")
     if frames < len(anchors):
         raise ValueError(f"{frames} frames cannot visit {len(anchors)} anchors")
-    segments = len(anchors) - 1
+    points = list(anchors) + ([anchors[0]] if loop else [])
+    segments = len(points) - 1
     out = []
     for i in range(frames):
-        pos = i / (frames - 1) * segments
+        pos = i / (frames if loop else frames - 1) * segments
         k = min(int(pos), segments - 1)
-        out.append(slerp(anchors[k], anchors[k + 1], pos - k))
+        t = pos - k
+        out.append(slerp(points[k], points[k + 1], ease_in_out(t) if eased else t))
     return np.stack(out)
 
 

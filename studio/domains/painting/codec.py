@@ -1,7 +1,7 @@
 """Generator output -> pictures, and pictures -> files that remember where they came from.
 
-Every exported PNG carries its seed and latent in a text chunk (and a GIF in
-its comment), so an artist can drop a favourite back into the studio and find
+Every exported PNG carries its seed and latent in a text chunk (a walk's GIF
+in its comment, a WebP in its XMP packet: core/animation.py writes those), so an artist can drop a favourite back into the studio and find
 it again.  Files are written to a temporary name and moved into place, so an
 interrupted export never leaves half a picture under the real name.
 """
@@ -15,10 +15,8 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from studio.core.animation import INFO_KEY
 from studio.core.files import write_atomically
-
-INFO_KEY = "gan-studio"
-"""PNG text key (and GIF comment prefix) holding the JSON of seed, latent, run, step..."""
 
 
 def to_uint8(output: Any) -> np.ndarray:
@@ -94,10 +92,10 @@ def save_png(image: Any, path: str | Path, info: dict[str, Any]) -> Path:
 
 
 def read_png_info(path: str | Path) -> dict[str, Any]:
-    """The info stored by this module in a PNG (text chunk) or GIF (comment); {} when there is none."""
+    """The info stored in a PNG (text chunk), GIF (comment) or WebP (XMP); {} when there is none."""
     with Image.open(path) as im:
         text = dict(getattr(im, "text", {}) or {}) if im.format == "PNG" else {}
-        comment = im.info.get("comment", b"")
+        comment = im.info.get("comment") or im.info.get("xmp") or b""
     raw = text.get(INFO_KEY)
     if raw is None and comment:
         decoded = comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)
@@ -144,44 +142,3 @@ def save_grid_png(
     return write_atomically(path, lambda tmp: grid.save(tmp, format="PNG", pnginfo=chunks))
 
 
-def _shared_palette(frames: list[Image.Image]) -> Image.Image:
-    """One 256-colour palette for the whole walk, so colours do not flicker from frame to frame."""
-    w, h = frames[0].size
-    step = max(1, len(frames) // 16)  # a sample of frames is enough to cover the walk's colours
-    sample = frames[::step]
-    mosaic = Image.new("RGB", (w, h * len(sample)))
-    for i, frame in enumerate(sample):
-        mosaic.paste(frame, (0, i * h))
-    return mosaic.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
-
-
-def save_gif(
-    images: Sequence[Any],
-    path: str | Path,
-    info: dict[str, Any],
-    frame_ms: int = 80,
-    loop: bool = True,
-    upscale_to: int | None = None,
-) -> Path:
-    """An interpolation walk as an animated GIF (one shared palette, dithered); ``info`` in its comment."""
-    frames = [_as_pil(im).convert("RGB") for im in images]
-    if not frames:
-        raise ValueError("a GIF needs at least one frame")
-    if upscale_to and upscale_to > max(frames[0].size):
-        w, h = frames[0].size
-        scale = upscale_to / max(w, h)
-        target = (max(1, round(w * scale)), max(1, round(h * scale)))
-        frames = [f.resize(target, Image.Resampling.LANCZOS) for f in frames]
-    palette = _shared_palette(frames)
-    indexed = [f.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG) for f in frames]
-    options: dict[str, Any] = {
-        "save_all": True,
-        "append_images": indexed[1:],
-        "duration": max(20, int(frame_ms)),
-        "comment": (INFO_KEY + ":" + info_json(info)).encode("utf-8"),
-        "disposal": 1,
-        "optimize": False,
-    }
-    if loop:
-        options["loop"] = 0
-    return write_atomically(path, lambda tmp: indexed[0].save(tmp, format="GIF", **options))

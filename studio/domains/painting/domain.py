@@ -28,6 +28,7 @@ class PaintingDomain:
     title = "Painting"
     artifact_suffix = ".png"
     walk_suffix = ".gif"
+    walk_suffixes = (".gif", ".webp", ".mp4")
     limits = {"meta.size": (8, 1024), "meta.channels": (1, 4), "net.g_width": (1, 1024), "net.d_width": (1, 1024),
               "net.g_cap": (1, 4096), "net.d_cap": (1, 4096), "net.g_convs": (1, 8), "net.d_kernel": (1, 9),
               "net.decoder_size": (8, 1024)}
@@ -139,9 +140,18 @@ class PaintingDomain:
         return save_png(artifact, path, info)
 
     def save_walk(self, artifacts: Sequence[Any], path: str | Path, info: dict[str, Any]) -> Path:
-        from studio.domains.painting.codec import save_gif
+        from studio.core.animation import DEFAULT_FPS, write_animation
+        from studio.domains.painting.codec import INFO_KEY, info_json
 
-        return save_gif(artifacts, path, info)
+        comment = INFO_KEY + ":" + info_json(info)
+        return write_animation(artifacts, path, comment, info.get("fps") or DEFAULT_FPS, info.get("size"))
+
+    def grid_picture(self, artifacts: Sequence[Any]) -> Any:
+        import numpy as np
+
+        from studio.domains.painting.codec import grid_image
+
+        return np.asarray(grid_image(artifacts))
 
     def save_grid(self, artifacts: Sequence[Any], path: str | Path, info: dict[str, Any]) -> Path:
         from studio.domains.painting.codec import save_grid_png
