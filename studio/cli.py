@@ -4,7 +4,8 @@ The command names and flags below are a contract (scripts depend on them):
 
     studio train DOMAIN DATA_DIR --out RUN_DIR [--steps N] [--pretrain-steps M] [--preset P] [--device D] [--seed S]
     studio sample RUN_DIR --count N --seed S --out DIR_OR_FILE
-    studio interpolate RUN_DIR --seeds A B [C ...] --frames N --out FILE
+    studio interpolate RUN_DIR --seeds A B [C ...] [--frames N | --seconds S] [--fps F] [--size PX] [--loop] --out FILE
+    studio timelapse RUN_DIR --out FILE.mp4|.gif|.webp [--fps F] [--size PX]
     studio import DOMAIN DATA_DIR [--json]
     studio demo DOMAIN --out DIR
     studio export-model RUN_DIR --out FILE.safetensors
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
+from studio.core.animation import DEFAULT_FPS
 from studio.domains import domain_names, get_domain
 
 
@@ -189,19 +191,71 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def walk_frames(args: argparse.Namespace) -> int:
+    """``--frames``, or ``--seconds`` at ``--fps``: the number of frames written, loop or not."""
+    if args.seconds is not None:
+        if args.frames is not None:
+            raise SystemExit("give --frames or --seconds, not both")
+        return max(1, round(args.fps * args.seconds))
+    return 32 if args.frames is None else args.frames
+
+
+def check_walk_out(domain: Any, out: str) -> None:
+    from studio.core.domain import walk_suffixes
+
+    kinds = walk_suffixes(domain)
+    if Path(out).suffix.lower() not in kinds:
+        raise SystemExit(f"{out}: a {domain.name} walk is written as {' or '.join(kinds)} (the extension chooses)")
+
+
+def check_motion(args: argparse.Namespace) -> None:
+    """The frame rate and size in range, and PyAV importable when an MP4 is asked for, before anything renders."""
+    from studio.core.animation import MAX_FPS, MIN_FPS, VideoUnavailable, load_av
+
+    if Path(args.out).suffix.lower() == ".mp4":
+        try:
+            load_av()
+        except VideoUnavailable as exc:
+            raise SystemExit(str(exc)) from None
+
+    if not MIN_FPS <= args.fps <= MAX_FPS:
+        raise SystemExit(f"--fps {args.fps:g}: choose {MIN_FPS:g} to {MAX_FPS:g} frames a second")
+    if args.size is not None and not 8 <= args.size <= 4096:
+        raise SystemExit(f"--size {args.size}: choose 8 to 4096 pixels (the longest side)")
+
+
 def cmd_interpolate(args: argparse.Namespace) -> int:
     from studio.core.latent import seeds_to_z, walk
     from studio.core.model import load_model
 
     if len(args.seeds) < 2:
         raise SystemExit("interpolate needs at least two seeds")
+    check_motion(args)
+    frames = walk_frames(args)
+    if frames < len(args.seeds):
+        raise SystemExit(f"{frames} frames cannot visit {len(args.seeds)} seeds; ask for more frames")
     model = load_model(args.run_dir, device=args.device)
-    latents = walk(list(seeds_to_z(args.seeds, model.z_dim)), args.frames)
+    check_walk_out(model.domain, args.out)
+    latents = walk(list(seeds_to_z(args.seeds, model.z_dim)), frames, loop=args.loop, eased=args.loop)
     options = model.decode_options(decode_options(args.option))  # the exports record what decoded them
     artifacts = model.render_exactly(latents, {**options, "psi": args.psi})
-    info = model.info(seeds=list(args.seeds), frames=args.frames, options=options)
+    info = model.info(seeds=list(args.seeds), frames=frames, options=options, loop=args.loop, fps=args.fps,
+                      size=args.size)
     path = model.domain.save_walk(artifacts, args.out, info)
-    print(f"wrote a {args.frames}-frame walk through seeds {' '.join(map(str, args.seeds))} to {path}")
+    shape = "looping " if args.loop else ""
+    print(f"wrote a {frames}-frame {shape}walk through seeds {' '.join(map(str, args.seeds))} to {path}")
+    return 0
+
+
+def cmd_timelapse(args: argparse.Namespace) -> int:
+    from studio.core.timelapse import TimelapseError, write_timelapse
+
+    check_motion(args)
+    try:
+        path, count = write_timelapse(args.run_dir, args.out, args.fps, args.size)
+    except TimelapseError as exc:
+        raise SystemExit(str(exc)) from None
+    print(f"wrote a {count}-frame timelapse of the gallery to {path}")
     return 0
 
 
@@ -285,12 +339,24 @@ def build_parser() -> argparse.ArgumentParser:
     inter = sub.add_parser("interpolate", help="an interpolation walk through seeds")
     inter.add_argument("run_dir")
     inter.add_argument("--seeds", type=int, nargs="+", required=True)
-    inter.add_argument("--frames", type=int, default=32)
-    inter.add_argument("--out", required=True)
+    inter.add_argument("--frames", type=int, metavar="N", help="frames written, loop or not (default 32)")
+    inter.add_argument("--seconds", type=float, metavar="S", help="instead of --frames: S seconds at --fps")
+    inter.add_argument("--fps", type=float, default=DEFAULT_FPS, metavar="F", help="frames a second (default 12.5)")
+    inter.add_argument("--size", type=int, metavar="PX", help="longest side of a picture walk in pixels")
+    inter.add_argument("--loop", action="store_true",
+                       help="come back to the first seed along great circles, eased at each seed, with no seam")
+    inter.add_argument("--out", required=True, help="the extension chooses the format (.gif, .webp, .mp4, .mid...)")
     inter.add_argument("--psi", type=float, default=1.0)
     inter.add_argument("--device", default="cpu")
     _add_option_flag(inter)
     inter.set_defaults(func=cmd_interpolate)
+
+    lapse = sub.add_parser("timelapse", help="the fixed-seed gallery through training, as a video or GIF")
+    lapse.add_argument("run_dir")
+    lapse.add_argument("--out", required=True, help="FILE.mp4, FILE.gif or FILE.webp")
+    lapse.add_argument("--fps", type=float, default=DEFAULT_FPS, metavar="F")
+    lapse.add_argument("--size", type=int, metavar="PX", help="longest side in pixels")
+    lapse.set_defaults(func=cmd_timelapse)
 
     imp = sub.add_parser("import", help="import a folder and print the report")
     imp.add_argument("domain", choices=domain_names())
