@@ -171,8 +171,9 @@ def test_train_pause_resume_stop_explore_export_and_reopen(qtbot, studio_env, da
 
     walk = studio_env / "exports" / "walk.json"
     save_to(monkeypatch, walk)
-    explorer._frames.setValue(12)
     button(explorer, "Export walk…").click()
+    explorer.walk_dialog.frames_spin.setValue(12)
+    explorer.walk_dialog.accept()
     qtbot.waitUntil(walk.exists, timeout=WAIT_MS)
     assert len(json.loads(walk.read_text())["images"]) == 12
 

@@ -166,14 +166,17 @@ def test_exports_emit_the_artifact_walk_and_info(explorer, qtbot):
     np.testing.assert_array_equal(artifact, BandRenderer.image(explorer.current_latent()))
     assert info["u"] == 0.25 and info["v"] == 0.75 and info["seeds"] == [0, 1, 2, 3]
 
-    explorer._frames.setValue(9)
+    explorer._walk_button.click()
+    dialog = explorer.walk_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.frames_spin.setValue(9)
     with qtbot.waitSignal(explorer.exportWalk) as sig:
-        explorer._walk_button.click()
+        dialog.accept()
     latents, info = sig.args
     assert latents.shape == (9, Z_DIM)
-    corners = [seed_to_z(s, Z_DIM) for s in (0, 1, 3, 2, 0)]  # TL → TR → BR → BL → TL
-    np.testing.assert_allclose(latents, walk(corners, 9), atol=1e-6)
-    assert info["frames"] == 9
+    corners = [seed_to_z(s, Z_DIM) for s in (0, 1, 3, 2)]  # TL → TR → BR → BL, and back to TL
+    np.testing.assert_allclose(latents, walk(corners, 9, loop=True, eased=True), atol=1e-6)
+    assert info["frames"] == 9 and info["loop"] is True and info["walk"][-1] == "top-left"
 
 
 def test_options_and_domain_controls_reach_the_renderer(explorer, qtbot):

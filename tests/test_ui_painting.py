@@ -90,3 +90,45 @@ def test_the_nearest_training_picture_of_a_copy_is_flagged(trained_run):
     assert far.index == 7 and not far.copied and far.distance > 0.05
     bigger = np.asarray(Image.fromarray(pictures[0]).resize((64, 64), Image.Resampling.NEAREST))
     assert domain.nearest_training([bigger], corpus)[0].index == 3  # a run of another size still compares
+
+
+def test_the_window_exports_a_looping_webp_like_the_command_line_and_a_timelapse(
+        qtbot, painting_tab, trained_run, tmp_path, monkeypatch):
+    from studio.cli import main
+
+    window, tab = painting_tab
+    _, run = trained_run
+    assert tab.training.open_run(run)
+    qtbot.waitUntil(lambda: tab.model is not None and tab.gallery.snapshot_count() >= 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: tab.timelapse_button.isEnabled() and tab.explorer._walk_button.isEnabled(), timeout=WAIT_MS)
+
+    walk = tmp_path / "walk.webp"
+    offered = save_to(monkeypatch, walk)
+    button(tab.explorer, "Export walk…").click()
+    dialog = tab.explorer.walk_dialog
+    assert [dialog.format_box.itemData(i) for i in range(dialog.format_box.count())] == [".gif", ".webp", ".mp4"]
+    dialog.format_box.setCurrentIndex(1)
+    dialog.fps_spin.setValue(10)
+    dialog.frames_spin.setValue(8)
+    dialog.size_spin.setValue(48)
+    dialog.accept()
+    assert offered[-1].endswith("painting-walk.webp")
+    qtbot.waitUntil(lambda: tab.last_export == walk, timeout=WAIT_MS)
+    # the corners hold seeds 0, 1, 2, 3: the walk goes top-left, top-right, bottom-right, bottom-left and home
+    cli = tmp_path / "cli.webp"
+    assert main(["interpolate", str(run), "--seeds", "0", "1", "3", "2", "--loop", "--frames", "8", "--fps", "10",
+                 "--size", "48", "--out", str(cli)]) == 0
+
+    def frames(path):
+        with Image.open(path) as im:
+            return [np.asarray((im.seek(i), im.convert("RGB"))[1]) for i in range(im.n_frames)]
+
+    assert len(frames(walk)) == len(frames(cli)) and all(np.array_equal(a, b) for a, b in zip(frames(walk), frames(cli)))
+
+    lapse = tmp_path / "lapse.gif"
+    offered = save_to(monkeypatch, lapse)
+    tab.timelapse_button.click()
+    assert offered[-1].endswith("run-timelapse.gif")
+    qtbot.waitUntil(lambda: tab.last_export == lapse, timeout=WAIT_MS)
+    with Image.open(lapse) as im:
+        assert im.n_frames >= 1 and im.size[1] > im.size[0]  # the grid with its step caption under it

@@ -16,6 +16,7 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMessageBox, QPushButton, QScrollArea, QSplitter, QVBoxLayout,
                                QWidget)
 
+from studio.core.domain import walk_suffixes
 from studio.core.latent import seed_to_z
 from studio.core.runs import default_runs_root, is_run
 from studio.domains import get_domain
@@ -184,10 +185,16 @@ class DomainTab(QWidget):
             self.gallery.set_view(self.view)
             self.explorer.set_view(self.view)
             self.neighbours.set_view(self.view)
+        self.explorer.set_walk_suffixes(walk_suffixes(self.domain))
         self.export_grid_button = QPushButton("Export grid…")
         self.export_grid_button.setToolTip("Save the samples on screen as one file")
         self.export_grid_button.setEnabled(False)
         self.export_grid_button.clicked.connect(self.export_grid)
+        self.timelapse_button = QPushButton("Timelapse…")
+        self.timelapse_button.setToolTip("Save the samples through the whole of training as a video or GIF, "
+                                         "one frame per saved snapshot")
+        self.timelapse_button.setEnabled(False)
+        self.timelapse_button.clicked.connect(self.export_timelapse)
         self._side = QVBoxLayout()
 
         self._build_layout()
@@ -206,6 +213,8 @@ class DomainTab(QWidget):
         self._left_layout = left_layout
         self._left = _Scroll(left, horizontal=False)
 
+        if hasattr(self.domain, "grid_picture"):  # a domain with pictures to film
+            self.gallery.add_header_widget(self.timelapse_button)
         self.gallery.add_header_widget(self.export_grid_button)
         self.gallery.add_footer_widget(self.neighbours)
 
@@ -436,6 +445,7 @@ class DomainTab(QWidget):
             self.gallery.clear()
             self.neighbours.clear()
             self.export_grid_button.setEnabled(False)
+            self.timelapse_button.setEnabled(False)
         self.gallery.set_placeholder("Training has started: the first samples arrive in a few seconds…")
         if self.model is None:
             self.explorer.set_idle_text("The explorer opens on the model as soon as the first samples are drawn…")
@@ -456,6 +466,7 @@ class DomainTab(QWidget):
         self._last_seeds = list(payload["seeds"])
         self.gallery.add_snapshot(payload["step"], payload["artifacts"], payload["seeds"])
         self.export_grid_button.setEnabled(True)
+        self.timelapse_button.setEnabled(self.training.run_dir() is not None)
 
     def _on_finished(self, payload: dict) -> None:
         status = payload.get("status")
@@ -521,6 +532,7 @@ class DomainTab(QWidget):
             self.gallery.add_snapshot(step, artifacts, seeds)
             self._last_seeds = list(seeds)
         self.export_grid_button.setEnabled(bool(history.snapshots))
+        self.timelapse_button.setEnabled(bool(history.snapshots))
         for note in history.notes:
             self.training.add_message(note)
         if history.model is not None:
@@ -608,10 +620,11 @@ class DomainTab(QWidget):
         if self.model is None:
             self.show_error("Export walk", "There is no trained model to render the walk with yet")
             return
-        path = self.ask_save_path("Export walk", f"{self.domain_name}-walk", self.domain.walk_suffix)
+        suffix = info.get("suffix") or self.domain.walk_suffix
+        path = self.ask_save_path("Export walk", f"{self.domain_name}-walk", suffix)
         if path is None:
             return
-        extra = {k: v for k, v in info.items() if k not in ("seed", "latent")}
+        extra = {k: v for k, v in info.items() if k not in ("seed", "latent", "suffix")}
         full = self.model.info(**extra)
         options = dict(info.get("options") or {})
         self.statusMessage.emit(f"Rendering {len(latents)} frames…", 0)
@@ -635,6 +648,19 @@ class DomainTab(QWidget):
                 self.exact_artifacts([seed_to_z(s, z_dim) for s in seeds]), path, info), "grid")
         else:
             self._write(path, lambda: self.domain.save_grid(artifacts, path, info))
+
+    def export_timelapse(self) -> None:
+        """The run's saved gallery snapshots as one animation (core/timelapse.py), written on a worker."""
+        from studio.core.animation import DEFAULT_FPS
+        from studio.core.timelapse import write_timelapse
+
+        run = self.training.run_dir()
+        if run is None:
+            return
+        path = self.ask_save_path("Export timelapse", f"{Path(run).name}-timelapse", self.domain.walk_suffix)
+        if path is not None:
+            self.statusMessage.emit("Making the timelapse…", 0)
+            self._write_in_background(path, lambda: write_timelapse(run, path, DEFAULT_FPS)[0], "timelapse")
 
     def _write_in_background(self, path: Path, save: Callable[[], Any], what: str) -> None:
         """Renders and writes on a worker (many exact renders take a moment); reported like :meth:`_write`."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
@@ -22,8 +22,12 @@ from PySide6.QtWidgets import (QBoxLayout, QHBoxLayout, QLabel, QLayout, QPushBu
 
 from studio.core.latent import bilinear, seed_to_z, truncate, walk
 from studio.ui.rows import slider_row
+from studio.ui.walk_export import WalkExportDialog, WalkSettings
 from studio.ui.views import ArtifactView
 from studio.workers.render_thread import Renderer, RenderThread
+
+if TYPE_CHECKING:
+    from studio.ui.seed_browser import SeedBrowser
 
 TOP_LEFT, TOP_RIGHT, BOTTOM_LEFT, BOTTOM_RIGHT = range(4)
 CORNER_NAMES = ["top-left", "top-right", "bottom-left", "bottom-right"]
@@ -31,7 +35,7 @@ CORNER_ARROWS = ["↖", "↗", "↙", "↘"]
 CORNER_COLOURS = [QColor("#4c9bff"), QColor("#ff8a4c"), QColor("#3fcf8e"), QColor("#c77dff")]
 MAX_SEED = 2**31 - 1
 CORNER_THUMB_PX = 128
-WALK_ORDER = [TOP_LEFT, TOP_RIGHT, BOTTOM_RIGHT, BOTTOM_LEFT, TOP_LEFT]
+WALK_ORDER = [TOP_LEFT, TOP_RIGHT, BOTTOM_RIGHT, BOTTOM_LEFT]  # a loop comes back to top-left
 TOP_SPACING = 12  # between the pad and the preview
 
 
@@ -451,15 +455,19 @@ class Explorer(QWidget):
         self._status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._status.setToolTip("Blend position (u across, v down) and the last render time")
 
-        self._frames = QSpinBox()
-        self._frames.setRange(len(WALK_ORDER), 2000)
-        self._frames.setValue(60)
-        self._frames.setSuffix(" frames")
-        self._frames.setToolTip("Length of an exported walk around the four corners")
+        self._renderer: Renderer | None = None
+        self._walk_suffixes: tuple[str, ...] = (".gif",)
+        self.walk_settings = WalkSettings(".gif")
+        self.walk_dialog: WalkExportDialog | None = None
+        self.seed_browser: SeedBrowser | None = None
         self._walk_button = QPushButton("Export walk…")
-        self._walk_button.setToolTip("Export a loop through the corners: top-left → top-right → bottom-right → "
-                                     "bottom-left → top-left")
-        self._walk_button.clicked.connect(self._export_walk)
+        self._walk_button.setToolTip("Export a walk through the corners: top-left → top-right → bottom-right → "
+                                     "bottom-left, and back to top-left when it loops; format, rate, length and "
+                                     "size in the next dialog")
+        self._walk_button.clicked.connect(self.open_walk_dialog)
+        self._browse_button = QPushButton("Browse seeds…")
+        self._browse_button.setToolTip("Page through a grid of seeds and send any of them to a corner")
+        self._browse_button.clicked.connect(self.open_seed_browser)
         self._current_button = QPushButton("Export current…")
         self._current_button.setObjectName("primaryButton")  # what the explorer is for: keeping a find
         self._current_button.setToolTip("Export the artifact under the crosshair, with its latent")
@@ -492,7 +500,7 @@ class Explorer(QWidget):
         knobs = slider_row("Truncation", self._psi_slider, self._psi_label)
         exports = QHBoxLayout()
         exports.setSpacing(8)
-        exports.addWidget(self._frames)
+        exports.addWidget(self._browse_button)
         exports.addWidget(self._walk_button)
         exports.addStretch(1)
         exports.addWidget(self._current_button)
@@ -586,7 +594,10 @@ class Explorer(QWidget):
             if corner.label is None:
                 box.show_seed(corner.seed)
         self._has_renderer = renderer is not None
+        self._renderer = renderer
         self._thread.set_renderer(renderer)
+        if self.seed_browser is not None:
+            self.seed_browser.set_renderer(renderer, self._z_dim)
         self.preview.set_placeholder("Rendering…" if self._has_renderer else self._idle_text)
         self._corners_changed()
 
@@ -595,6 +606,13 @@ class Explorer(QWidget):
         self._idle_text = text
         if not self._has_renderer:
             self.preview.set_placeholder(text)
+
+    def set_walk_suffixes(self, suffixes: tuple[str, ...]) -> None:
+        """The file types the tab's domain writes walks as (its usual one first), offered by the export dialog."""
+        self._walk_suffixes = tuple(suffixes)
+        if self.walk_settings.suffix not in self._walk_suffixes:
+            self.walk_settings = WalkSettings(self._walk_suffixes[0], self.walk_settings.frames,
+                                              self.walk_settings.fps, self.walk_settings.size, self.walk_settings.loop)
 
     def set_view(self, view: ArtifactView) -> None:
         self._view = view
@@ -636,15 +654,21 @@ class Explorer(QWidget):
             self._psi_slider.blockSignals(True)
             self._psi_slider.setValue(value)
             self._psi_slider.blockSignals(False)
-        self._corners_changed()
+        self._look_changed()
 
     def set_options(self, options: dict[str, Any]) -> None:
         """Merges decode options (threshold, temperature...) and re-renders."""
         self._options.update(options)
-        self._corners_changed()
+        self._look_changed()
 
     def options(self) -> dict[str, Any]:
         return dict(self._options)
+
+    def _look_changed(self) -> None:
+        """ψ or the options moved: everything drawn again, the open seed browser too."""
+        if self.seed_browser is not None:
+            self.seed_browser.set_look(self._psi, self._options)
+        self._corners_changed()
 
     def add_control(self, widget: QWidget, stretch: int = 0) -> None:
         """Adds a domain's own control (play button, threshold slider...) in a row of their own under ψ.
@@ -681,10 +705,11 @@ class Explorer(QWidget):
             "latent": [float(x) for x in self.current_latent()],
         }
 
-    def walk_latents(self, frames: int) -> np.ndarray:
-        """The exported loop: top-left → top-right → bottom-right → bottom-left → top-left, truncated by ψ."""
+    def walk_latents(self, frames: int, loop: bool = True) -> np.ndarray:
+        """The exported walk: top-left → top-right → bottom-right → bottom-left (→ top-left, eased, when it
+        loops), truncated by ψ."""
         anchors = [self._corners[i].z for i in WALK_ORDER]
-        return truncate(walk(anchors, frames), self._psi)
+        return truncate(walk(anchors, frames, loop=loop, eased=loop), self._psi)
 
     def status_text(self) -> str:
         """The line under the preview: blend position, which model, render time."""
@@ -698,8 +723,10 @@ class Explorer(QWidget):
         return self._thread.stats()
 
     def shutdown(self) -> None:
-        """Stops the render thread; call before the explorer is destroyed."""
+        """Stops the render threads; call before the explorer is destroyed."""
         self._thread.shutdown()
+        if self.seed_browser is not None:
+            self.seed_browser.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
@@ -771,15 +798,41 @@ class Explorer(QWidget):
     def _update_buttons(self) -> None:
         self._current_button.setEnabled(self._artifact is not None)
         self._walk_button.setEnabled(self._has_renderer)
-        self._frames.setEnabled(self._has_renderer)
+        self._browse_button.setEnabled(self._has_renderer)
 
     # ---------------------------------------------------------------- exports
     def _export_current(self) -> None:
         if self._artifact is not None:
             self.exportCurrent.emit(self._artifact, self.current_info())
 
-    def _export_walk(self) -> None:
-        frames = self._frames.value()
+    def open_walk_dialog(self) -> WalkExportDialog:
+        """The export dialog (window-modal, not blocking); accepting it exports the walk it describes."""
+        dialog = WalkExportDialog(self._walk_suffixes, self.walk_settings, len(WALK_ORDER), self)
+        dialog.accepted.connect(lambda: self.export_walk(dialog.settings()))
+        dialog.finished.connect(dialog.deleteLater)
+        self.walk_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def export_walk(self, settings: WalkSettings) -> None:
+        """Emits ``exportWalk`` with the walk's latents and what the file records (the settings among it)."""
+        self.walk_settings = settings
         info = self.current_info()
-        info.update({"walk": [CORNER_NAMES[i] for i in WALK_ORDER], "frames": frames})
-        self.exportWalk.emit(self.walk_latents(frames), info)
+        names = [CORNER_NAMES[i] for i in WALK_ORDER] + ([CORNER_NAMES[WALK_ORDER[0]]] if settings.loop else [])
+        info.update({"walk": names, "frames": settings.frames, "loop": settings.loop, "fps": settings.fps,
+                     "size": settings.size, "suffix": settings.suffix})
+        self.exportWalk.emit(self.walk_latents(settings.frames, settings.loop), info)
+
+    def open_seed_browser(self) -> SeedBrowser:
+        """The seed browser (one, kept), rendering with the explorer's model; its seeds go to the corners."""
+        from studio.ui.seed_browser import SeedBrowser  # it draws on this module's corner names
+
+        if self.seed_browser is None:
+            self.seed_browser = SeedBrowser(self)
+            self.seed_browser.sendToExplorer.connect(lambda seed, corner: self.set_corner_seed(corner, seed))
+        self.seed_browser.set_view(self._view)
+        self.seed_browser.set_renderer(self._renderer, self._z_dim)
+        self.seed_browser.set_look(self._psi, self._options)
+        self.seed_browser.show()
+        self.seed_browser.raise_()
+        return self.seed_browser
