@@ -165,7 +165,7 @@ def bench_corpus(name: str, args: argparse.Namespace) -> Outcome:
     print(f"\n=== {name}: {source.title} ({source.kind}) ===", flush=True)
     folder = corpus_folder(name, args.cache)
     run_dir = Path(tempfile.mkdtemp(prefix=f"gan-studio-music-{name}-")) / "run"
-    session = TrainingSession.create(run_dir, "music", folder, preset=args.preset, steps=10**9, seed=0, device="cpu")
+    session = TrainingSession.create(run_dir, "music", folder, preset=args.preset, steps=10**8, seed=0, device="cpu")
     corpus = session.corpus
     meta = corpus.meta
     imported, seen = import_summary(corpus.report)
