@@ -108,3 +108,25 @@ def test_the_seed_browser_pages_and_sends_a_seed_to_a_corner(explorer, qtbot, sc
     qtbot.waitUntil(browser.page_is_shown, timeout=5000)
     qtbot.wait(30)
     browser.grab().save(str(screenshot_dir / "seed_browser.png"))
+
+
+def test_the_seed_browser_with_the_shipped_painting_model(qtbot, screenshot_dir):
+    from studio.core.model import load_shipped_model
+
+    model = load_shipped_model("painting")
+    if model is None:
+        pytest.skip("no shipped painting model")
+    ex = Explorer()
+    qtbot.addWidget(ex)
+    ex.set_view(view_for("painting"))
+    ex.set_renderer(lambda z, options: model.render(z, options), model.z_dim)
+    browser = ex.open_seed_browser()
+    browser.show_page(32)
+    browser.select(37)
+    qtbot.waitUntil(browser.page_is_shown, timeout=10_000)
+    assert len({cell.pixmap.toImage().pixel(40, 40) for cell in browser.cells}) > 8  # seeds look different
+    browser._send_buttons[0].click()
+    assert ex.corner_seeds()[0] == 37
+    qtbot.wait(30)
+    browser.grab().save(str(screenshot_dir / "seed_browser_painting.png"))
+    ex.shutdown()
