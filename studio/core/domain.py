@@ -62,11 +62,20 @@ class ImportReport:
         fields = {k: v for k, v in data.items() if k != "skipped"}
         return cls(skipped=skipped, **fields)
 
+    def parts_left_out(self) -> int:
+        """Lines about sections of files that were imported (a bar in 1/8 inside a song that gave phrases)."""
+        imported = set(self.imported)
+        return sum(1 for s in self.skipped if s.path in imported)
+
     def summary(self) -> str:
+        """One line; sections left out of imported files are counted apart, so "all imported" reads true."""
+        parts = self.parts_left_out()
         text = (
             f"{len(self.imported)} of {self.files_seen} files imported, "
-            f"{self.items} training items, {len(self.skipped)} skipped"
+            f"{self.items} training items, {len(self.skipped) - parts} skipped"
         )
+        if parts:
+            text += f", {parts} {'section' if parts == 1 else 'sections'} of imported files left out"
         return text + (" (from cache)" if self.from_cache else "")
 
 

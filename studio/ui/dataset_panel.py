@@ -395,7 +395,9 @@ class DatasetPanel(QGroupBox):
         has_skipped = bool(report.skipped)
         for widget in (self.skipped_title, self.skipped):
             widget.setVisible(has_skipped)
-        self.skipped_title.setText(f"Skipped files ({len(report.skipped)})")
+        parts = report.parts_left_out()
+        title = "Skipped files and sections" if parts else "Skipped files"
+        self.skipped_title.setText(f"{title} ({len(report.skipped)})")
         self.copy_button.setVisible(True)
 
     def _show_error(self, text: str) -> None:
