@@ -177,21 +177,26 @@ def read_sections(song: "Song", steps_per_beat: int, onsets: np.ndarray, lengths
             phase = bar_phase(onsets[inside] - a, lengths[inside], num, den, steps_per_beat, header)
             if phase:
                 reading.pickup_quarters = phase / steps_per_beat
-                reading.remarks.append(f"pick-up of {reading.pickup_quarters:g} beats before the first bar line")
+                reading.remarks.append(f"pick-up of {_beats(reading.pickup_quarters)} before the first bar line")
                 a += phase
         if k == len(spans) - 1:
             end = a + -(-(b - a) // bar) * bar  # the last bar is padded to its bar line
             if end > b:
-                reading.remarks.append(f"last bar padded with {float(Fraction(end - b, steps_per_beat)):g} beats")
+                reading.remarks.append(f"last bar padded with {_beats(Fraction(end - b, steps_per_beat))}")
         else:
             end = a + (b - a) // bar * bar
             if end < b:
                 short = Fraction(bar - (b - end), steps_per_beat)
                 reading.lines.append(
-                    f"bar {bar_number + (end - a) // bar} in {num}/{den} never closes: {float(short):g} beats short "
+                    f"bar {bar_number + (end - a) // bar} in {num}/{den} never closes: {_beats(short)} short "
                     f"at the change to {spans[k + 1][2]}/{spans[k + 1][3]}; its notes are left out"
                 )
         if end > a:
             reading.sections.append(Section(a, end, num, den, bar_number))
             bar_number += (end - a) // bar
     return reading
+
+
+def _beats(quarters: float | Fraction) -> str:
+    """Quarter notes as a report says them ("1 beat", "2.5 beats")."""
+    return f"{float(quarters):g} {'beat' if quarters == 1 else 'beats'}"
