@@ -7,7 +7,7 @@ torch is imported inside the methods: listing tabs and presets stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from studio.core.domain import CancelFn, Corpus, ModelContext, Neighbour, Preset
 from studio.domains.music.layout import has_metre_track, layout_indices, note_rolls
 from studio.domains.music.presets import PRESETS
 from studio.domains.music.roll import DRUMS, MERGED_ROLES, Clip, clip_from_meta
+from studio.domains.music.scale_pull import OFF as SCALE_PULL_OFF
 
 if TYPE_CHECKING:
     import torch
@@ -173,12 +174,24 @@ class MusicDomain:
         ``meta["voices"]`` each track keeps at most that many notes at once, and with
         ``meta["shortest_notes"]`` a started note is held that many steps while G
         still half supports it (voices.py).  ``options["key"]`` ("C", "Am", "F#m"; None or "none" for
-        any) keeps the pitched tracks to that key's scale (key_lock.py).
+        any) keeps the pitched tracks to that key's scale (key_lock.py); without it ``options["scale_pull"]``
+        (1, off) scales the probabilities of notes outside each clip's own key (scale_pull.py), and
+        ``options["leap_penalty"]`` (0, off) steers one-voice tracks away from leaps (voices.py).  A run's
+        fitted values of these three come as its model's defaults (calibration.py).
         """
         if meta is not None:
             output = role_tracks(output, meta)
         prob = ((output.detach().float().cpu() + 1.0) / 2.0).clamp(0.0, 1.0)
         threshold = float(options.get("threshold", DEFAULT_THRESHOLD))
+        from studio.domains.music.key_lock import lock_to_key, parse_key
+
+        pull = float(options.get("scale_pull", SCALE_PULL_OFF))
+        if pull != SCALE_PULL_OFF and parse_key(options.get("key")) is None:  # a named key wins
+            import torch
+
+            from studio.domains.music.scale_pull import pull_to_scale
+
+            prob = torch.from_numpy(pull_to_scale(prob.numpy(), (prob > threshold).numpy(), pull, meta))
         if options.get("sampling") == "bernoulli":
             from studio.core.keyed_draws import sample_keys, uniforms
 
@@ -186,13 +199,12 @@ class MusicDomain:
             on = prob.double() > cells.view(prob.shape)
         else:
             on = prob > threshold
-        from studio.domains.music.key_lock import lock_to_key
-
         on, prob_np = lock_to_key(on.numpy(), prob.numpy(), options.get("key"), meta)
         if meta is not None:
             from studio.domains.music.voices import decode_notes
 
-            on = decode_notes(on, prob_np, meta.get("voices"), meta.get("shortest_notes"), threshold)
+            on = decode_notes(on, prob_np, meta.get("voices"), meta.get("shortest_notes"), threshold,
+                              float(options.get("leap_penalty", 0.0)))
         return on.astype(np.uint8)
 
     def decode(self, output: "torch.Tensor", ctx: ModelContext) -> list[Clip]:
@@ -209,6 +221,23 @@ class MusicDomain:
             if tempo is not None:
                 clip.tempo = float(tempo)
         return clips
+
+    def calibrate_decoding(self, generate: Callable[[list[int]], "torch.Tensor"], corpus: Corpus,
+                           ctx: ModelContext) -> dict[str, Any]:
+        """The run's own threshold, scale pull and leap penalty (calibration.py): those that had to move
+        for its samples' notes at once, scale share and leaps to meet the corpus's."""
+        from studio.domains.music import calibration
+        from studio.domains.music.metrics import corpus_metrics
+
+        if not len(corpus.data):
+            return {}
+        output = generate(list(range(calibration.SEED_BASE, calibration.SEED_BASE + calibration.SAMPLES)))
+        fitted = {"threshold", "scale_pull", "leap_penalty"}
+        base = {k: v for k, v in ctx.options.items() if k not in fitted}
+        rows = corpus.data.numpy() if hasattr(corpus.data, "numpy") else np.asarray(corpus.data)
+        figures = {**corpus_metrics(corpus), "density": calibration.corpus_density(rows, corpus.meta)}
+        return calibration.fit_decoding(lambda options: self.binarise(output, options, ctx.meta), ctx.meta,
+                                        figures, base)
 
     def sample_rows(self, output: "torch.Tensor", options: dict[str, Any], meta: dict[str, Any]) -> np.ndarray:
         """G output -> 0/1 rows shaped like the corpus's: the decoded notes, then the metre track as G wrote it.

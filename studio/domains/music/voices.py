@@ -10,6 +10,13 @@ decoding walks along time keeping, per track and step, that many of the
 most probable sounding pitches, and holds a note it has started until it
 has lasted the corpus's shortest common length, as long as G still gives
 it at least half the threshold's probability.
+
+A one-voice track may also be asked to move by step: with a leap penalty,
+whenever the track sounds its pitch is chosen among every pitch G half
+supports, each weighed by how far it lies past a fifth from the previous
+note (:func:`leap_weights`).  A step that sounds still sounds, so only the
+choice of pitch changes, never the density.  The penalty is fitted per run
+(calibration.py), since how leapy a folder is cannot be told in advance.
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ QUANTILE = 99  # a rare chord in a melody track does not make the melody polypho
 SHORT_NOTE_PERCENTILE = 10  # nine notes in ten of a track are at least its shortest length
 HOLD_FLOOR = 0.5  # a started note is held while its probability is above this share of the threshold
 HELD_BONUS = 2.0  # above any probability: a held note keeps its voice
+LEAP_FREE = 7  # semitones a one-voice track moves without penalty (a fifth, the metrics' leap edge)
 
 
 def track_voices(rolls: np.ndarray, quantile: float = QUANTILE) -> list[int]:
@@ -54,16 +62,28 @@ def shortest_notes(rolls: np.ndarray, percentile: float = SHORT_NOTE_PERCENTILE)
     return out
 
 
+def leap_weights(previous: np.ndarray, pitches: int, penalty: float) -> np.ndarray:
+    """... -> ... × pitches factors exp(-penalty × semitones beyond :data:`LEAP_FREE` from ``previous``)
+    (1 everywhere where ``previous`` is -1: no note yet)."""
+    rows = np.arange(pitches)
+    excess = np.maximum(np.abs(rows - previous[..., None]) - LEAP_FREE, 0)
+    return np.where(previous[..., None] >= 0, np.exp(-penalty * excess), 1.0)
+
+
 def decode_notes(on: np.ndarray, prob: np.ndarray, voices: Sequence[int] | None,
-                 shortest: Sequence[int] | None, threshold: float) -> np.ndarray:
+                 shortest: Sequence[int] | None, threshold: float, leap_penalty: float = 0.0) -> np.ndarray:
     """``on`` (N × tracks × steps × pitches, bool) kept to ``voices[t]`` pitches per step of track t, the most
     probable first, with each note held for ``shortest[t]`` steps while its probability stays above
-    :data:`HOLD_FLOOR` × ``threshold``.  Without voices and lengths ``on`` comes back as it is."""
+    :data:`HOLD_FLOOR` × ``threshold``.  With ``leap_penalty`` > 0 a one-voice track's sounding steps take
+    the pitch of highest probability × :func:`leap_weights` among those above that floor.  Without voices
+    and lengths ``on`` comes back as it is."""
     n, tracks, steps, pitches = on.shape
     limit = np.array([v if 0 < v < pitches else pitches for v in (voices or [pitches] * tracks)])
     least = np.array(list(shortest or [1] * tracks), dtype=np.int32)
     if len(limit) != tracks or len(least) != tracks or ((limit >= pitches).all() and (least <= 1).all()):
         return on
+    solo = (limit == 1) if leap_penalty > 0 else np.zeros(tracks, bool)
+    previous = np.full((n, tracks), -1, np.int64)  # each track's last pitch, for the leap penalty
     widest = int(limit.max())
     rank_allowed = (np.arange(widest)[None, :] < limit[:, None])[None]  # 1 × tracks × widest
     hold_at = least[None, :, None]
@@ -80,6 +100,14 @@ def decode_notes(on: np.ndarray, prob: np.ndarray, voices: Sequence[int] | None,
             allowed = np.zeros_like(candidate)
             np.put_along_axis(allowed, best, np.broadcast_to(rank_allowed, best.shape), axis=-1)
             candidate &= allowed
+        if solo.any():
+            sounds = candidate[:, solo].any(axis=-1, keepdims=True)
+            eligible = candidate[:, solo] | (p[:, solo] > floor)
+            weighed = np.where(eligible, (p[:, solo] + HELD_BONUS * held[:, solo])
+                               * leap_weights(previous[:, solo], pitches, leap_penalty), -1.0)
+            chosen = np.arange(pitches) == np.argmax(weighed, axis=-1)[..., None]
+            candidate[:, solo] = chosen & sounds
+            previous[:, solo] = np.where(sounds[..., 0], np.argmax(weighed, axis=-1), previous[:, solo])
         kept[:, :, s] = candidate
         age = np.where(candidate, age + 1, 0)
     return kept

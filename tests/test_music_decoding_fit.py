@@ -1,0 +1,173 @@
+"""The run's own decoding (calibration.py): each option fitted on hand-made probabilities with a known answer,
+and a real few-step run whose model decodes with what it fitted."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from studio.domains.music import calibration
+from studio.domains.music.domain import DOMAIN
+from studio.domains.music.voices import decode_notes
+
+LOWEST = 48  # C3: row r is MIDI pitch 48 + r
+G_MAJOR = (7, 9, 11, 0, 2, 4, 6)
+OUTSIDE_G = (1, 3, 5, 8, 10)
+
+
+def solo_meta(voices: int = 1) -> dict:
+    return {"roles": ["melody"], "lowest": LOWEST, "pitches": 36, "steps_per_beat": 4, "bars": 4,
+            "voices": [voices], "shortest_notes": [1]}
+
+
+def as_output(prob: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(prob.astype(np.float32) * 2.0 - 1.0)
+
+
+def chromatic_g(clips: int = 64, steps: int = 64, seed: int = 0) -> np.ndarray:
+    """A melody in G whose G leans to a chromatic neighbour on a third of the steps, more strongly than to the scale."""
+    rng = np.random.default_rng(seed)
+    prob = np.full((clips, 1, steps, 36), 0.02)
+    in_rows = [r for r in range(36) if (LOWEST + r) % 12 in G_MAJOR]
+    out_rows = [r for r in range(36) if (LOWEST + r) % 12 in OUTSIDE_G]
+    for c in range(clips):
+        for s in range(steps):
+            prob[c, 0, s, rng.choice(in_rows)] = 0.45
+            if rng.random() < 0.35:
+                prob[c, 0, s, rng.choice(out_rows)] = rng.uniform(0.5, 0.95)
+    return prob
+
+
+def figures(prob: np.ndarray, meta: dict, options: dict) -> dict:
+    return calibration.sample_figures(DOMAIN.binarise(as_output(prob), options, meta), meta)
+
+
+def test_scale_pull_brings_a_chromatic_melody_to_the_corpus_scale_share():
+    meta, prob = solo_meta(), chromatic_g()
+    plain = figures(prob, meta, {})
+    assert plain["SC"] < 0.8
+    target = 0.92
+    fitted = calibration.fit_decoding(lambda o: DOMAIN.binarise(as_output(prob), o, meta), meta,
+                                      {"NA": plain["NA"], "SC": target, "LP": 1.0}, {})
+    assert set(fitted) == {"scale_pull"} and 0.0 < fitted["scale_pull"] < 1.0
+    assert figures(prob, meta, fitted)["SC"] == pytest.approx(target, abs=0.02)
+    assert figures(prob, meta, {"scale_pull": 0.0})["SC"] > 0.99
+    assert np.array_equal(DOMAIN.binarise(as_output(prob), {"scale_pull": 1.0}, meta),
+                          DOMAIN.binarise(as_output(prob), {}, meta)), "a pull of 1 decodes as before"
+
+
+def test_a_named_key_wins_over_the_pull():
+    meta, prob = solo_meta(), chromatic_g(clips=8)
+    locked = DOMAIN.binarise(as_output(prob), {"key": "Db"}, meta)
+    assert np.array_equal(DOMAIN.binarise(as_output(prob), {"key": "Db", "scale_pull": 0.0}, meta), locked)
+
+
+def leapy_line(clips: int = 64, steps: int = 64, seed: int = 1) -> np.ndarray:
+    """A one-voice line where G prefers a jump of an octave or more to a nearby step on about half the notes."""
+    rng = np.random.default_rng(seed)
+    prob = np.full((clips, 1, steps, 36), 0.02)
+    for c in range(clips):
+        here = 18
+        for s in range(0, steps, 2):
+            near = int(np.clip(here + rng.integers(-3, 4), 0, 35))
+            far = int((here + rng.choice([-1, 1]) * rng.integers(9, 14)) % 36)
+            prob[c, 0, s : s + 2, near] = 0.5
+            if rng.random() < 0.5:
+                prob[c, 0, s : s + 2, far] = rng.uniform(0.55, 0.95)
+                here = far if rng.random() < 0.2 else near
+            else:
+                here = near
+    return prob
+
+
+def test_leap_penalty_brings_a_leapy_solo_line_to_the_corpus_leap_share():
+    meta, prob = solo_meta(), leapy_line()
+    plain = figures(prob, meta, {})
+    assert plain["LP"] > 0.3
+    target = 0.12
+    fitted = calibration.fit_decoding(lambda o: DOMAIN.binarise(as_output(prob), o, meta), meta,
+                                      {"NA": plain["NA"], "SC": 0.0, "LP": target}, {})
+    assert set(fitted) == {"leap_penalty"} and fitted["leap_penalty"] > 0
+    after = figures(prob, meta, fitted)
+    assert after["LP"] == pytest.approx(target, rel=0.2)
+    assert after["NA"] == plain["NA"] == 1.0, "the penalty changes pitches, never how many sound"
+    on = DOMAIN.binarise(as_output(prob), fitted, meta)
+    plain_on = DOMAIN.binarise(as_output(prob), {}, meta)
+    assert np.array_equal(on.any(axis=-1), plain_on.any(axis=-1)), "every step that sounded still sounds"
+
+
+def test_leap_penalty_leaves_chords_alone_and_zero_is_todays_decoding():
+    rng = np.random.default_rng(2)
+    prob = rng.uniform(0, 1, (4, 2, 16, 12))
+    on = prob > 0.3
+    before = decode_notes(on, prob, [1, 3], [1, 1], 0.3)
+    assert np.array_equal(decode_notes(on, prob, [1, 3], [1, 1], 0.3, 0.0), before)
+    after = decode_notes(on, prob, [1, 3], [1, 1], 0.3, 2.0)
+    assert np.array_equal(after[:, 1], before[:, 1]) and not np.array_equal(after[:, 0], before[:, 0])
+
+
+def test_threshold_fit_brings_a_crowded_track_to_the_corpus_notes_at_once():
+    rng = np.random.default_rng(3)
+    meta = {**solo_meta(voices=6), "roles": ["chords"]}
+    prob = rng.uniform(0.0, 1.0, (48, 1, 32, 36)) ** 3
+    plain = figures(prob, meta, {})
+    assert plain["NA"] == pytest.approx(6.0, abs=0.05), "at today's threshold the track sits on its voice cap"
+    target = 3.1
+    fitted = calibration.fit_decoding(lambda o: DOMAIN.binarise(as_output(prob), o, meta), meta,
+                                      {"NA": target, "SC": 0.0, "LP": 1.0}, {})
+    assert set(fitted) == {"threshold"} and fitted["threshold"] > 0.3
+    assert figures(prob, meta, fitted)["NA"] == pytest.approx(target, rel=0.05)
+
+
+def test_figures_already_matching_fit_nothing():
+    meta, prob = solo_meta(), chromatic_g(clips=16)
+    plain = figures(prob, meta, {})
+    assert calibration.fit_decoding(lambda o: DOMAIN.binarise(as_output(prob), o, meta), meta, plain, {}) == {}
+
+
+def test_scale_pull_outside_its_range_is_refused():
+    with pytest.raises(ValueError, match="scale_pull"):
+        DOMAIN.binarise(as_output(chromatic_g(clips=1)), {"scale_pull": 1.5}, solo_meta())
+
+
+def write_tunes(folder, count: int = 6) -> None:
+    """One-track stepwise tunes in C major: a melody folder with no leaps and no accidentals."""
+    import mido
+
+    folder.mkdir()
+    rng = np.random.default_rng(4)
+    scale = [60, 62, 64, 65, 67, 69, 71, 72]
+    for i in range(count):
+        midi = mido.MidiFile(ticks_per_beat=96)
+        track = mido.MidiTrack()
+        track.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
+        track.append(mido.Message("program_change", channel=0, program=73, time=0))
+        degree = 3
+        for _ in range(64):
+            degree = int(np.clip(degree + rng.choice([-1, 1]), 0, len(scale) - 1))
+            track.append(mido.Message("note_on", channel=0, note=scale[degree], velocity=80, time=0))
+            track.append(mido.Message("note_off", channel=0, note=scale[degree], time=48))
+        midi.tracks.append(track)
+        midi.save(str(folder / f"tune{i}.mid"))
+
+
+def test_a_real_run_fits_its_decoding_and_sample_decodes_with_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_STUDIO_CACHE", str(tmp_path / "cache"))
+    from studio.cli import main
+    from studio.core import checkpoints as ck
+    from studio.core.model import load_model
+    from studio.domains.music.codec import read_info
+
+    write_tunes(tmp_path / "tunes")
+    run = tmp_path / "run"
+    assert main(["train", "music", str(tmp_path / "tunes"), "--out", str(run), "--steps", "3", "--batch", "4"]) == 0
+    model = load_model(run)
+    fitted = model.decode_defaults
+    assert fitted and set(fitted) <= {"threshold", "scale_pull", "leap_penalty"}
+    assert ck.load_latest(run / "checkpoints").info["decode_defaults"] == fitted
+    assert main(["sample", str(run), "--count", "1", "--seed", "3", "--out", str(tmp_path / "clips")]) == 0
+    recorded = read_info(tmp_path / "clips" / "music-seed3.mid")["options"]
+    assert all(recorded[k] == v for k, v in fitted.items())
+    assert main(["sample", str(run), "--count", "1", "--seed", "3", "--out", str(tmp_path / "plain"),
+                 "--option", "scale_pull=1", "--option", "leap_penalty=0", "--option", "threshold=0.3"]) == 0
+    assert read_info(tmp_path / "plain" / "music-seed3.mid")["options"]["scale_pull"] == 1, "the caller wins"
