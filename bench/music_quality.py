@@ -71,14 +71,16 @@ class Outcome:
 
 
 # ------------------------------------------------------------------ scores
-def sample_rolls(session: Any, count: int = SAMPLES) -> np.ndarray:
-    """``count`` binary rolls from EMA-G, decoded as the app decodes them (with G's metre track, for the bars)."""
+def sample_rolls(session: Any, count: int = SAMPLES, options: dict[str, Any] | None = None) -> np.ndarray:
+    """``count`` binary rolls from EMA-G, decoded as the app decodes them (with G's metre track, for the bars),
+    with ``options`` or else the decode options the run fitted when it stopped (none before then)."""
     from studio.core.latent import seeds_to_z
 
     trainer = session.trainer
     output = trainer.generate(seeds_to_z(list(range(SAMPLE_SEED_BASE, SAMPLE_SEED_BASE + count)),
                                          trainer.preset.z_dim))
-    return session.domain.sample_rows(output, {}, trainer.corpus.meta)
+    chosen = dict(session.decode_defaults) if options is None else options
+    return session.domain.sample_rows(output, chosen, trainer.corpus.meta)
 
 
 def figures(rolls: np.ndarray, meta: dict[str, Any], profile: dict[str, list]) -> dict[str, float]:
@@ -180,6 +182,10 @@ def bench_corpus(name: str, args: argparse.Namespace) -> Outcome:
           f"({run.steps / max(run.seconds, 1e-9):.2f} steps/s, {torch.get_num_threads()} torch thread(s))")
     print(f"  end:   {load()}")
     fake = figures(run.snapshots[args.minutes], meta, profile)
+    if session.decode_defaults:
+        plain = figures(sample_rolls(session, options={}), meta, profile)
+        print(f"  fitted decoding {session.decode_defaults}; without it: "
+              + ", ".join(f"{k} {plain[k]:.3f}" for k in ("NA", "SC", "LP") if k in plain))
     outcome = Outcome(name, imported, seen, real, fake, judge(name, imported, seen, real, fake), run.steps)
     print_corpus(outcome)
     return outcome

@@ -242,6 +242,7 @@ class MusicControls(QObject):
         self._renders = LatestOnly(f"audio-{tab.domain_name}", owner=self)
         self._rendered: tuple[Clip, np.ndarray] | None = None  # the last clip synthesised, and its audio
         self._sampling_seed = 0
+        self._defaults_of: tuple[str, int] | None = None  # the model whose own threshold the slider last took
 
         self.explorer.add_control(self.bar, stretch=1)
         tab.add_side_widget(self.sound)
@@ -323,8 +324,23 @@ class MusicControls(QObject):
         if options.get("tempo") is None:
             self.sound.show_tempo(float(meta.get("tempo", 120.0)))
 
+    def use_model_threshold(self) -> None:
+        """Shows a newly rendered model's own threshold (fitted when its run stopped, else the usual one) on the
+        slider and decodes with it; once per model, so a threshold the user then sets stands."""
+        model = self.tab.model
+        if model is None or (str(model.run_path), model.step) == self._defaults_of:
+            return
+        self._defaults_of = (str(model.run_path), model.step)
+        value = float(model.decode_defaults.get("threshold", DEFAULT_THRESHOLD))
+        slider = self.bar.threshold_slider
+        slider.blockSignals(True)
+        slider.setValue(round(value * 100))
+        slider.blockSignals(False)
+        self.set_threshold(value)
+
     def _on_preview(self, artifact: Any) -> None:
         self.sync_tracks()
+        self.use_model_threshold()
         has = isinstance(artifact, Clip)
         self.bar.play_button.setEnabled(has)
         self.bar.wav_button.setEnabled(has)
