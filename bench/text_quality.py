@@ -260,7 +260,7 @@ def bench(corpus_name: str, args: Any) -> None:
         return
     folder, label = found
     run_dir = Path(tempfile.mkdtemp(prefix="gan-studio-text-bench-")) / "run"
-    session = TrainingSession.create(run_dir, "text", folder, preset=args.preset, steps=10**9, seed=0, device="cpu",
+    session = TrainingSession.create(run_dir, "text", folder, preset=args.preset, steps=10**8, seed=0, device="cpu",
                                      pretrain_steps=DOMAIN.pretrain_steps(DOMAIN.presets[args.preset]))
     corpus = session.corpus
     heldout = list(corpus.meta.get("heldout") or [])

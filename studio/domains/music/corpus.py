@@ -43,7 +43,7 @@ from studio.domains.music.roll import DRUMS
 from studio.domains.music.voices import shortest_notes, track_voices
 
 DOMAIN = "music"
-IMPORTER_VERSION = 5
+IMPORTER_VERSION = 6
 """Part of the cache key: bump it when the rolls an import produces change."""
 MIDI_SUFFIXES = frozenset({".mid", ".midi", ".smf", ".kar", ".rmi"})
 MAX_CORPUS_BYTES = 1 << 30
