@@ -3,7 +3,7 @@
 Three decode options steer what G's probabilities become: the threshold
 (how many notes sound at once), the scale pull (scale_pull.py: how far
 notes outside a clip's own key are discounted) and the leap penalty
-(voices.py: how strongly a one-voice track prefers steps to leaps).  What
+(voices.py: how strongly a track's top voice prefers steps to leaps).  What
 they should be depends on the folder (a string quartet's chromatic inner
 voices, a folk song's stepwise line) and on how far the model has come, so
 no constant serves every folder; but each figure moves one way as its
@@ -17,7 +17,7 @@ threshold is fitted to the share of steps that sound instead.
 
 The three are fitted in that order, each over the ones before it: the
 threshold decides which notes exist, the pull which of them change pitch
-class, the penalty only which pitch a solo line takes.  An option whose
+class, the penalty only which pitch a top voice takes.  An option whose
 figure is already within its tolerance keeps its default, so a run whose
 samples already match decodes exactly as before; options the user passes
 still win over the fitted ones (Model.context).
@@ -107,9 +107,8 @@ def fit_decoding(decode: Decode, meta: dict[str, Any], corpus: dict[str, float],
     now = sample_figures(decode({**defaults, **chosen}), meta)
     if not missing("SC") and math.isfinite(now["SC"]) and now["SC"] < corpus["SC"] - SC_TOLERANCE:
         chosen["scale_pull"] = round(bisect(lambda v: figure("SC", "scale_pull", v), 0.0, 1.0, corpus["SC"]), 3)
-    solo = [int(v) == 1 for v in meta.get("voices") or []]
     now = sample_figures(decode({**defaults, **chosen}), meta)
-    if any(solo) and not missing("LP") and math.isfinite(now["LP"]) and \
+    if not missing("LP") and math.isfinite(now["LP"]) and \
             now["LP"] > corpus["LP"] * (1 + LP_TOLERANCE):
         chosen["leap_penalty"] = round(bisect(lambda v: figure("LP", "leap_penalty", v), *PENALTIES, corpus["LP"]), 3)
     return chosen

@@ -176,7 +176,7 @@ class MusicDomain:
         still half supports it (voices.py).  ``options["key"]`` ("C", "Am", "F#m"; None or "none" for
         any) keeps the pitched tracks to that key's scale (key_lock.py); without it ``options["scale_pull"]``
         (1, off) scales the probabilities of notes outside each clip's own key (scale_pull.py), and
-        ``options["leap_penalty"]`` (0, off) steers one-voice tracks away from leaps (voices.py).  A run's
+        ``options["leap_penalty"]`` (0, off) steers each track's top voice away from leaps (voices.py).  A run's
         fitted values of these three come as its model's defaults (calibration.py).
         """
         if meta is not None:

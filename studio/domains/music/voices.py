@@ -11,11 +11,11 @@ most probable sounding pitches, and holds a note it has started until it
 has lasted the corpus's shortest common length, as long as G still gives
 it at least half the threshold's probability.
 
-A one-voice track may also be asked to move by step: with a leap penalty,
-whenever the track sounds its pitch is chosen among every pitch G half
-supports, each weighed by how far it lies past a fifth from the previous
-note (:func:`leap_weights`).  A step that sounds still sounds, so only the
-choice of pitch changes, never the density.  The penalty is fitted per run
+A track's top voice (its melody, or a solo line) may also be asked to move
+by step: with a leap penalty, a newly struck top note that leaps past a
+fifth gives way to the pitch G half supports whose probability, weighed by
+its distance from the previous top note (:func:`leap_weights`), is higher.
+A note is swapped for a note, so only pitches change, never the density.  The penalty is fitted per run
 (calibration.py), since how leapy a folder is cannot be told in advance.
 """
 from __future__ import annotations
@@ -70,20 +70,50 @@ def leap_weights(previous: np.ndarray, pitches: int, penalty: float) -> np.ndarr
     return np.where(previous[..., None] >= 0, np.exp(-penalty * excess), 1.0)
 
 
+def top_note(cells: np.ndarray) -> np.ndarray:
+    """... × pitches booleans -> the highest True row (0 where none is)."""
+    return cells.shape[-1] - 1 - np.argmax(cells[..., ::-1], axis=-1)
+
+
+def steer_top_voice(candidate: np.ndarray, p: np.ndarray, before: np.ndarray, previous: np.ndarray, floor: float,
+                    penalty: float) -> tuple[np.ndarray, np.ndarray]:
+    """One step's notes (N × tracks × pitches) with each newly struck top note that leaps past a fifth from
+    ``previous`` (N × tracks, the last top-voice note; -1 for none) swapped for the pitch above ``floor``
+    whose probability × :func:`leap_weights` is higher, if one is; and the top-voice notes after this step.
+
+    The swap keeps the number of notes, so only pitches change, never the texture.
+    """
+    pitches = p.shape[-1]
+    sounds = candidate.any(axis=-1)
+    top = top_note(candidate)[..., None]
+    struck = sounds & ~np.take_along_axis(before, top, axis=-1)[..., 0]
+    weighed = p * leap_weights(previous, pitches, penalty)
+    top_value = np.take_along_axis(weighed, top, axis=-1)[..., 0]
+    others = np.where((p > floor) & ~candidate, weighed, -1.0)
+    alternative = np.argmax(others, axis=-1)[..., None]
+    swap = struck & (np.take_along_axis(others, alternative, axis=-1)[..., 0] > top_value)
+    if swap.any():
+        candidate = candidate.copy()
+        rows = np.arange(pitches)
+        candidate &= ~(swap[..., None] & (rows == top))
+        candidate |= swap[..., None] & (rows == alternative)
+    now = top_note(candidate)
+    moved = candidate.any(axis=-1) & ~np.take_along_axis(before, now[..., None], axis=-1)[..., 0]
+    return candidate, np.where(moved, now, previous)
+
+
 def decode_notes(on: np.ndarray, prob: np.ndarray, voices: Sequence[int] | None,
                  shortest: Sequence[int] | None, threshold: float, leap_penalty: float = 0.0) -> np.ndarray:
     """``on`` (N × tracks × steps × pitches, bool) kept to ``voices[t]`` pitches per step of track t, the most
     probable first, with each note held for ``shortest[t]`` steps while its probability stays above
-    :data:`HOLD_FLOOR` × ``threshold``.  With ``leap_penalty`` > 0 a one-voice track's sounding steps take
-    the pitch of highest probability × :func:`leap_weights` among those above that floor.  Without voices
-    and lengths ``on`` comes back as it is."""
+    :data:`HOLD_FLOOR` × ``threshold``.  With ``leap_penalty`` > 0 each track's top voice is steered away
+    from leaps (:func:`steer_top_voice`).  Without voices and lengths ``on`` comes back as it is."""
     n, tracks, steps, pitches = on.shape
     limit = np.array([v if 0 < v < pitches else pitches for v in (voices or [pitches] * tracks)])
     least = np.array(list(shortest or [1] * tracks), dtype=np.int32)
     if len(limit) != tracks or len(least) != tracks or ((limit >= pitches).all() and (least <= 1).all()):
         return on
-    solo = (limit == 1) if leap_penalty > 0 else np.zeros(tracks, bool)
-    previous = np.full((n, tracks), -1, np.int64)  # each track's last pitch, for the leap penalty
+    previous = np.full((n, tracks), -1, np.int64)  # each track's last top-voice note, for the leap penalty
     widest = int(limit.max())
     rank_allowed = (np.arange(widest)[None, :] < limit[:, None])[None]  # 1 × tracks × widest
     hold_at = least[None, :, None]
@@ -100,14 +130,9 @@ def decode_notes(on: np.ndarray, prob: np.ndarray, voices: Sequence[int] | None,
             allowed = np.zeros_like(candidate)
             np.put_along_axis(allowed, best, np.broadcast_to(rank_allowed, best.shape), axis=-1)
             candidate &= allowed
-        if solo.any():
-            sounds = candidate[:, solo].any(axis=-1, keepdims=True)
-            eligible = candidate[:, solo] | (p[:, solo] > floor)
-            weighed = np.where(eligible, (p[:, solo] + HELD_BONUS * held[:, solo])
-                               * leap_weights(previous[:, solo], pitches, leap_penalty), -1.0)
-            chosen = np.arange(pitches) == np.argmax(weighed, axis=-1)[..., None]
-            candidate[:, solo] = chosen & sounds
-            previous[:, solo] = np.where(sounds[..., 0], np.argmax(weighed, axis=-1), previous[:, solo])
+        if leap_penalty > 0:
+            before = kept[:, :, s - 1] if s else np.zeros_like(candidate)
+            candidate, previous = steer_top_voice(candidate, p, before, previous, floor, leap_penalty)
         kept[:, :, s] = candidate
         age = np.where(candidate, age + 1, 0)
     return kept
