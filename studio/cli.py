@@ -3,8 +3,9 @@
 The command names and flags below are a contract (scripts depend on them):
 
     studio train DOMAIN DATA_DIR --out RUN_DIR [--steps N] [--pretrain-steps M] [--preset P] [--device D] [--seed S]
-    studio sample RUN_DIR --count N --seed S --out DIR_OR_FILE
-    studio interpolate RUN_DIR --seeds A B [C ...] [--frames N | --seconds S] [--fps F] [--size PX] [--loop] --out FILE
+    studio sample RUN_DIR --count N --seed S --out DIR_OR_FILE [--edit NAME=VALUE ...]
+    studio interpolate RUN_DIR --seeds A B [C ...] [--frames N | --seconds S] [--fps F] [--size PX] [--loop]
+        [--edit NAME=VALUE ...] --out FILE
     studio timelapse RUN_DIR --out FILE.mp4|.gif|.webp [--fps F] [--size PX]
     studio import DOMAIN DATA_DIR [--json]
     studio demo DOMAIN --out DIR
@@ -168,25 +169,47 @@ def decode_options(items: list[str] | None) -> dict[str, Any]:
     return options
 
 
+def edits_of(model: Any, items: list[str] | None) -> tuple[Any, dict[str, Any]]:
+    """``--edit NAME=VALUE``: a function moving (N, z_dim) latents along the run's directions, and what exports record.
+
+    The directions of the loaded checkpoint are read from the run; a checkpoint
+    without them has them found now (seconds) and saved with the run, and says so.
+    """
+    from studio.core.directions import directions_for, parse_edits
+
+    edits = parse_edits(items)
+    if not edits:
+        return (lambda z: z), {}
+    directions, computed = directions_for(model)
+    assert directions is not None
+    if computed:
+        print(f"found the directions of step {directions.step} (saved with the run)", file=sys.stderr)
+    names = {directions.name(directions.index(name)): value for name, value in edits.items()}
+    offset = directions.offset(edits)
+    return (lambda z: (z + offset).astype("float32")), {"edits": names, "directions_step": directions.step}
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
-    from studio.core.latent import seed_to_z
+    from studio.core.latent import seed_to_z, seeds_to_z
     from studio.core.model import load_model
 
     model = load_model(args.run_dir, device=args.device)
     seeds = [args.seed + i for i in range(args.count)]
     options = model.decode_options(decode_options(args.option))  # the exports record what decoded them
-    artifacts = model.render_seeds_exactly(seeds, {**options, "psi": args.psi})
+    steer, edited = edits_of(model, args.edit)
+    artifacts = model.render_exactly(steer(seeds_to_z(seeds, model.z_dim)), {**options, "psi": args.psi})
     out = Path(args.out)
     domain = model.domain
     if out.suffix.lower() == domain.artifact_suffix:
-        path = domain.save_grid(artifacts, out, model.info(seeds=seeds, psi=args.psi, options=options))
+        path = domain.save_grid(artifacts, out, model.info(seeds=seeds, psi=args.psi, options=options, **edited))
         print(f"wrote {len(artifacts)} samples to {path}")
         return 0
     out.mkdir(parents=True, exist_ok=True)
     for seed, artifact in zip(seeds, artifacts):
         path = out / f"{domain.name}-seed{seed}{domain.artifact_suffix}"
-        latent = seed_to_z(seed, model.z_dim)
-        domain.save_artifact(artifact, path, model.info(seed=seed, latent=latent, psi=args.psi, options=options))
+        latent = steer(seed_to_z(seed, model.z_dim)[None])[0]
+        domain.save_artifact(artifact, path, model.info(seed=seed, latent=latent, psi=args.psi, options=options,
+                                                        **edited))
     print(f"wrote {len(artifacts)} files to {out}")
     return 0
 
@@ -236,11 +259,12 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
         raise SystemExit(f"{frames} frames cannot visit {len(args.seeds)} seeds; ask for more frames")
     model = load_model(args.run_dir, device=args.device)
     check_walk_out(model.domain, args.out)
-    latents = walk(list(seeds_to_z(args.seeds, model.z_dim)), frames, loop=args.loop, eased=args.loop)
+    steer, edited = edits_of(model, args.edit)
+    latents = steer(walk(list(seeds_to_z(args.seeds, model.z_dim)), frames, loop=args.loop, eased=args.loop))
     options = model.decode_options(decode_options(args.option))  # the exports record what decoded them
     artifacts = model.render_exactly(latents, {**options, "psi": args.psi})
     info = model.info(seeds=list(args.seeds), frames=frames, options=options, loop=args.loop, fps=args.fps,
-                      size=args.size)
+                      size=args.size, **edited)
     path = model.domain.save_walk(artifacts, args.out, info)
     shape = "looping " if args.loop else ""
     print(f"wrote a {frames}-frame {shape}walk through seeds {' '.join(map(str, args.seeds))} to {path}")
@@ -298,6 +322,14 @@ def cmd_export_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_edit_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--edit", action="append", metavar="NAME=VALUE",
+                        help="steer along a direction of the latent space, repeatable: VALUE in standard deviations, "
+                             "NAME a name given in the explorer or the index (0 = the strongest). The loaded "
+                             "checkpoint's directions are read from the run, or found (seconds) and saved with it; "
+                             "an unknown name exits with status 2")
+
+
 def _add_option_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--option", action="append", metavar="KEY=VALUE",
                         help="a decode option, repeatable: for text decoding=sample, temperature=1, phrasing=0.7, "
@@ -334,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--psi", type=float, default=1.0, help="truncation ψ")
     sample.add_argument("--device", default="cpu")
     _add_option_flag(sample)
+    _add_edit_flag(sample)
     sample.set_defaults(func=cmd_sample)
 
     inter = sub.add_parser("interpolate", help="an interpolation walk through seeds")
@@ -349,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     inter.add_argument("--psi", type=float, default=1.0)
     inter.add_argument("--device", default="cpu")
     _add_option_flag(inter)
+    _add_edit_flag(inter)
     inter.set_defaults(func=cmd_interpolate)
 
     lapse = sub.add_parser("timelapse", help="the fixed-seed gallery through training, as a video or GIF")

@@ -103,6 +103,8 @@ class SubPixelRGB(nn.Module):
 class PaintingGenerator(nn.Module):
     """z (N, z_dim) -> N x 3 x size x size in [-1, 1]."""
 
+    early_module = "stem_act"  # the 4x4 features z becomes first: where core/directions.py finds its directions
+
     def __init__(
         self,
         z_dim: int,
