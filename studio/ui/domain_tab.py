@@ -365,6 +365,7 @@ class DomainTab(QWidget):
         if model is None or self._shutting_down or self.model is not None or self.training.run_dir():
             return
         self.model = model
+        self.explorer.directions.set_model(model)
         self.explorer.set_renderer(lambda z, options: model.render(z, options), model.preset.z_dim,
                                    source="built-in demo model")
 
@@ -507,6 +508,7 @@ class DomainTab(QWidget):
                 and Path(current.run_path) == Path(model.run_path) and model.step < current.step):
             return  # an older state of the run on screen
         self.model = model
+        self.explorer.directions.set_model(model)
         self.explorer.set_renderer(lambda z, options: model.render(z, options), model.preset.z_dim,
                                    source=f"step {model.step:,}")
 

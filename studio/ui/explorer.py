@@ -17,10 +17,11 @@ import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (QCloseEvent, QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen,
                            QPixmap, QRadialGradient, QResizeEvent)
-from PySide6.QtWidgets import (QBoxLayout, QHBoxLayout, QLabel, QLayout, QPushButton, QSizePolicy, QSlider,
-                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QBoxLayout, QFrame, QHBoxLayout, QLabel, QLayout, QPushButton, QScrollArea,
+                               QSizePolicy, QSlider, QSpinBox, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from studio.core.latent import bilinear, seed_to_z, truncate, walk
+from studio.ui.directions_panel import DirectionsPanel
 from studio.ui.rows import slider_row
 from studio.ui.walk_export import WalkExportDialog, WalkSettings
 from studio.ui.views import ArtifactView
@@ -473,6 +474,21 @@ class Explorer(QWidget):
         self._current_button.setToolTip("Export the artifact under the crosshair, with its latent")
         self._current_button.clicked.connect(self._export_current)
 
+        self.directions = DirectionsPanel()
+        self.directions.editsChanged.connect(self._request_render)
+        self.directions.found.connect(self._update_base)
+        self._directions_scroll = QScrollArea()
+        self._directions_scroll.setWidget(self.directions)
+        self._directions_scroll.setWidgetResizable(True)
+        self._directions_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._directions_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._directions_button = QPushButton("Directions")
+        self._directions_button.setCheckable(True)
+        self._directions_button.setToolTip("Sliders along the principal directions of the latent space "
+                                           "(found from the model's early activations) in the pad's place, to "
+                                           "steer the blend; press again for the pad")
+        self._directions_button.toggled.connect(self.show_directions)
+
         self._controls_row = QWidget()  # a domain's own controls; hidden until one is added
         self._controls = QHBoxLayout(self._controls_row)
         self._controls.setContentsMargins(0, 0, 0, 0)
@@ -485,6 +501,9 @@ class Explorer(QWidget):
 
     def _build_layout(self) -> None:
         self._pad_panel = _PadPanel(self.pad, self._boxes)
+        self._pad_stack = QStackedWidget()  # the pad, or the directions' sliders in its place: neither is squeezed
+        self._pad_stack.addWidget(self._pad_panel)
+        self._pad_stack.addWidget(self._directions_scroll)
         self._preview_column = QWidget()
         right = QVBoxLayout(self._preview_column)
         right.setContentsMargins(0, 0, 0, 0)
@@ -494,7 +513,7 @@ class Explorer(QWidget):
 
         self._top = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         self._top.setSpacing(TOP_SPACING)
-        self._top.addWidget(self._pad_panel, 1)
+        self._top.addWidget(self._pad_stack, 1)
         self._top.addWidget(self._preview_column, 1)
 
         knobs = slider_row("Truncation", self._psi_slider, self._psi_label)
@@ -502,6 +521,7 @@ class Explorer(QWidget):
         exports.setSpacing(8)
         exports.addWidget(self._browse_button)
         exports.addWidget(self._walk_button)
+        exports.addWidget(self._directions_button)
         exports.addStretch(1)
         exports.addWidget(self._current_button)
 
@@ -617,6 +637,7 @@ class Explorer(QWidget):
     def set_view(self, view: ArtifactView) -> None:
         self._view = view
         self.preview.set_view(view)
+        self.directions.set_view(view)
         self._corners_changed()
 
     def set_corner_seed(self, corner: int, seed: int) -> None:
@@ -681,9 +702,31 @@ class Explorer(QWidget):
         self._controls_row.setVisible(True)
         self.updateGeometry()
 
-    def current_latent(self) -> np.ndarray:
+    def show_directions(self, shown: bool = True) -> None:
+        """Shows the Directions panel in the pad's place (or the pad again); the blend and the edits stay."""
+        if self._directions_button.isChecked() != shown:
+            self._directions_button.setChecked(shown)  # comes back here through toggled
+            return
+        self._pad_stack.setCurrentWidget(self._directions_scroll if shown else self._pad_panel)
+        self._update_base()
+
+    def directions_shown(self) -> bool:
+        return self._pad_stack.currentWidget() is self._directions_scroll
+
+    def _update_base(self) -> None:
+        """The directions' preview strips follow the blend when the pad is let go, a corner or ψ changes."""
+        if self.directions_shown() and self._z_dim > 0:
+            self.directions.set_base(self._blend(), self._psi)
+
+    def _blend(self) -> np.ndarray:
         u, v = self.pad.position()
-        return truncate(bilinear([c.z for c in self._corners], u, v), self._psi)
+        return bilinear([c.z for c in self._corners], u, v)
+
+    def current_latent(self) -> np.ndarray:
+        """The blend under the crosshair, moved along the directions' sliders, then truncated by ψ."""
+        offset = self.directions.offset()
+        blend = self._blend()
+        return truncate(blend if offset is None else blend + offset, self._psi)
 
     def current_artifact(self) -> Any:
         return self._artifact
@@ -694,8 +737,9 @@ class Explorer(QWidget):
         seeds = self.corner_seeds()
         at_corner = {(0.0, 0.0): TOP_LEFT, (1.0, 0.0): TOP_RIGHT, (0.0, 1.0): BOTTOM_LEFT, (1.0, 1.0): BOTTOM_RIGHT}
         corner = at_corner.get((u, v))
+        edits = self.directions.record()
         return {
-            "seed": seeds[corner] if corner is not None and self._psi == 1.0 else None,
+            "seed": seeds[corner] if corner is not None and self._psi == 1.0 and not edits else None,
             "seeds": seeds,
             "corner_labels": [c.label for c in self._corners],
             "u": u,
@@ -703,13 +747,16 @@ class Explorer(QWidget):
             "psi": self._psi,
             "options": dict(self._options),
             "latent": [float(x) for x in self.current_latent()],
+            **edits,
         }
 
     def walk_latents(self, frames: int, loop: bool = True) -> np.ndarray:
         """The exported walk: top-left → top-right → bottom-right → bottom-left (→ top-left, eased, when it
-        loops), truncated by ψ."""
+        loops), moved along the directions' sliders and truncated by ψ, as the preview shows it."""
         anchors = [self._corners[i].z for i in WALK_ORDER]
-        return truncate(walk(anchors, frames, loop=loop, eased=loop), self._psi)
+        offset = self.directions.offset()
+        latents = walk(anchors, frames, loop=loop, eased=loop)
+        return truncate(latents if offset is None else latents + offset, self._psi)
 
     def status_text(self) -> str:
         """The line under the preview: blend position, which model, render time."""
@@ -725,6 +772,7 @@ class Explorer(QWidget):
     def shutdown(self) -> None:
         """Stops the render threads; call before the explorer is destroyed."""
         self._thread.shutdown()
+        self.directions.shutdown()
         if self.seed_browser is not None:
             self.seed_browser.shutdown()
 
@@ -734,6 +782,7 @@ class Explorer(QWidget):
 
     # ---------------------------------------------------------------- rendering
     def _corners_changed(self) -> None:
+        self._update_base()
         self._corners_dirty = True
         self._corner_generation = self._generation + 1
         for i, corner in enumerate(self._corners):
@@ -771,6 +820,7 @@ class Explorer(QWidget):
         self.previewChanged.emit(self._artifact)
 
     def _on_pad_released(self) -> None:
+        self._update_base()
         if self._has_renderer and self._shown_generation < self._generation:
             self._release_pending = True
         else:
