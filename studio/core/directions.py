@@ -40,6 +40,10 @@ MAX_COUNT = 64
 FOLDER = "directions"
 
 
+class _Captured(Exception):
+    """Ends a forward pass once the early activations are read."""
+
+
 class DirectionsError(ValueError):
     """Directions that cannot be found, read or applied; the message names the file or the direction."""
 
@@ -124,12 +128,16 @@ def early_activations(generator: torch.nn.Module, z: np.ndarray, device: torch.d
 
     def hook(_module: torch.nn.Module, _inputs: Any, output: Any) -> None:
         captured.append((output[0] if isinstance(output, (tuple, list)) else output).detach().float().flatten(1).cpu())
+        raise _Captured  # the rest of G is not needed: a 128 px generator costs what a 32 px one does
 
     handle = module.register_forward_hook(hook)
     try:
         with exact_inference(device):
             for start in range(0, len(z), BATCH):
-                generator(torch.tensor(z[start:start + BATCH], dtype=torch.float32, device=device))
+                try:
+                    generator(torch.tensor(z[start:start + BATCH], dtype=torch.float32, device=device))
+                except _Captured:
+                    pass
     finally:
         handle.remove()
     return torch.cat(captured).numpy().astype(np.float64)
