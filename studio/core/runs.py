@@ -5,6 +5,7 @@
 <run>/metrics.jsonl     one line per logged step
 <run>/checkpoints/      safetensors + JSON (see checkpoints.py)
 <run>/samples/          fixed-seed outputs through time (step-NNNNNNN.npz)
+<run>/directions/       steerable latent directions of a checkpoint (see directions.py)
 <run>/exports/          what the user exported
 ```
 """

@@ -79,7 +79,7 @@ class DirectionsPanel(QWidget):
         self._directions: Directions | None = None
         self._view: ArtifactView | None = None
         self._rows: list[_DirectionRow] = []
-        self._base: tuple[np.ndarray, float] | None = None
+        self._base: tuple[np.ndarray, float, dict[str, Any]] | None = None
         self._finder = LatestOnly("directions", owner=self)
         self._strips = LatestOnly("direction-strips", owner=self)
         self.find_button = QPushButton("Find directions")
@@ -247,19 +247,19 @@ class DirectionsPanel(QWidget):
         return {"edits": edits, "directions_step": self._directions.step}
 
     # ---------------------------------------------------------------- preview strips
-    def set_base(self, z: np.ndarray, psi: float) -> None:
-        """The pad's blend (before ψ) the strips are drawn around; they are rendered again on a worker."""
-        self._base = (np.asarray(z, np.float32).copy(), float(psi))
+    def set_base(self, z: np.ndarray, psi: float, options: dict[str, Any] | None = None) -> None:
+        """The pad's blend (before ψ) the strips are drawn around, with the explorer's decode options."""
+        self._base = (np.asarray(z, np.float32).copy(), float(psi), dict(options or {}))
         self._render_strips()
 
     def _render_strips(self) -> None:
         directions, model, base = self._directions, self._model, self._base
         if directions is None or model is None or base is None or self._view is None:
             return
-        z, psi = base
+        z, psi, options = base
         latents = np.stack([truncate(z + at * directions.sigma[i] * directions.vectors[i], psi)
                             for i in range(len(directions)) for at in STRIP_VALUES]).astype(np.float32)
-        self._strips.submit(lambda: model.render(latents), lambda art: self._show_strips(directions, art))
+        self._strips.submit(lambda: model.render(latents, options), lambda art: self._show_strips(directions, art))
 
     def _show_strips(self, directions: Directions, artifacts: list) -> None:
         if directions is not self._directions or self._view is None:

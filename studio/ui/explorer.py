@@ -716,7 +716,7 @@ class Explorer(QWidget):
     def _update_base(self) -> None:
         """The directions' preview strips follow the blend when the pad is let go, a corner or ψ changes."""
         if self.directions_shown() and self._z_dim > 0:
-            self.directions.set_base(self._blend(), self._psi)
+            self.directions.set_base(self._blend(), self._psi, self._options)
 
     def _blend(self) -> np.ndarray:
         u, v = self.pad.position()
