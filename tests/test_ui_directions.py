@@ -70,8 +70,9 @@ def test_sliders_steer_the_preview_and_names_persist_after_reopening(painting_ru
     assert panel.edits() == {"0": 3.0}
     after = _settled(ex, qtbot)
     assert not np.array_equal(before, after)
-    moved = model.render(np.atleast_2d(ex.current_latent()))[0]
-    np.testing.assert_array_equal(after, moved)  # the preview is the steered latent
+    moved = np.asarray(model.render(np.atleast_2d(ex.current_latent()))[0], np.int16)
+    # the preview is the steered latent (rendered in a batch with the corners: a level apart at most)
+    assert np.abs(after.astype(np.int16) - moved).max() <= 1
 
     panel._rows[0].name.setText("glow")
     panel._rows[0].name.editingFinished.emit()

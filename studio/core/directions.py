@@ -23,14 +23,15 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
-import torch
 
-from studio.core.exact import exact_inference
 from studio.core.files import write_text_atomically
 from studio.core.validation import DescriptionError, read_description
+
+if TYPE_CHECKING:  # torch loads when directions are found, not when the window (which imports this) opens
+    import torch
 
 DEFAULT_COUNT = 8
 DEFAULT_SAMPLES = 2000
@@ -106,7 +107,7 @@ class Directions:
                 "share": [float(s) for s in self.share], "vectors": [[float(v) for v in row] for row in self.vectors]}
 
 
-def early_module(generator: torch.nn.Module) -> torch.nn.Module:
+def early_module(generator: "torch.nn.Module") -> "torch.nn.Module":
     """The module whose output counts as G's early activations.
 
     A generator names it in ``early_module`` (a submodule path); otherwise its
@@ -121,12 +122,16 @@ def early_module(generator: torch.nn.Module) -> torch.nn.Module:
     return children[0]
 
 
-def early_activations(generator: torch.nn.Module, z: np.ndarray, device: torch.device) -> np.ndarray:
+def early_activations(generator: "torch.nn.Module", z: np.ndarray, device: "torch.device") -> np.ndarray:
     """(N, D) activations of the early module for the latents ``z``, in fixed-size batches under exact_inference."""
+    import torch
+
+    from studio.core.exact import exact_inference
+
     module = early_module(generator)
     captured: list[torch.Tensor] = []
 
-    def hook(_module: torch.nn.Module, _inputs: Any, output: Any) -> None:
+    def hook(_module: "torch.nn.Module", _inputs: Any, output: Any) -> None:
         captured.append((output[0] if isinstance(output, (tuple, list)) else output).detach().float().flatten(1).cpu())
         raise _Captured  # the rest of G is not needed: a 128 px generator costs what a 32 px one does
 
@@ -143,7 +148,7 @@ def early_activations(generator: torch.nn.Module, z: np.ndarray, device: torch.d
     return torch.cat(captured).numpy().astype(np.float64)
 
 
-def find_directions(generator: torch.nn.Module, z_dim: int, device: torch.device, step: int,
+def find_directions(generator: "torch.nn.Module", z_dim: int, device: "torch.device", step: int,
                     count: int = DEFAULT_COUNT, samples: int = DEFAULT_SAMPLES) -> Directions:
     """The ``count`` strongest directions of ``generator``'s latent space (see the module's docstring)."""
     count = max(1, min(int(count), z_dim, MAX_COUNT))
@@ -166,6 +171,10 @@ def _principal_axes(centred: np.ndarray, count: int) -> tuple[np.ndarray, np.nda
     2,000 x 3,000 activations takes tens of seconds on two cores, this well
     under one; its random start is seeded, so the axes are the same every time.
     """
+    import torch
+
+    from studio.core.exact import exact_inference
+
     with torch.random.fork_rng(devices=[]), exact_inference(torch.device("cpu")):
         torch.manual_seed(SAMPLE_SEED)
         _, singular, axes = torch.pca_lowrank(torch.from_numpy(centred), q=min(count + 8, *centred.shape),
