@@ -28,22 +28,27 @@ def text_run(tmp_path_factory):
 
     Long enough that most samples are lines, so the screenshots show text rather than empty cards.
     """
-    import torch
-
-    from studio.core.session import TrainingSession
-    from studio.domains.text import DOMAIN
-
     root = tmp_path_factory.mktemp("text-ui")
     folder = root / "data"
     folder.mkdir()
     (folder / "english.txt").write_text("\n".join(ENGLISH), "utf-8")
     (folder / "chinese.txt").write_text("\n".join(CHINESE), "utf-8")
+    return folder, _train_tiny_text_run(root, folder, {"max_len": 32})
+
+
+def _train_tiny_text_run(root, folder, import_options: dict):
+    """A few seconds of a small cpu-small run on ``folder``: 150 autoencoder steps, then 40 GAN steps."""
+    import torch
+
+    from studio.core.session import TrainingSession
+    from studio.domains.text import DOMAIN
+
     base = DOMAIN.presets["cpu-small"]
     overrides = {
         "z_dim": 8, "batch_size": 16, "sample_every": 10, "metrics_every": 20, "checkpoint_every": 1000,
         "net": {**base.net, "ae_steps": 150, "ae_lr": 1e-2, "emb_dim": 16, "hidden": 48, "code_dim": 16,
                 "code_noise": 0.05, "g_hidden": 32, "d_hidden": 32},
-        "import_options": {**base.import_options, "max_len": 32},
+        "import_options": {**base.import_options, **import_options},
     }
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # module fixtures run before conftest's per-test thread setting
@@ -53,7 +58,7 @@ def text_run(tmp_path_factory):
         assert session.run() == "finished", session.error
     finally:
         torch.set_num_threads(threads)
-    return folder, root / "run"
+    return root / "run"
 
 
 @pytest.fixture
@@ -327,33 +332,13 @@ def chinese_run(tmp_path_factory):
     """A folder of 5+5 couplets only, and a run trained on it for a few seconds: character phrasing, a form."""
     import random
 
-    import torch
-
-    from studio.core.session import TrainingSession
-    from studio.domains.text import DOMAIN
-
     root = tmp_path_factory.mktemp("text-ui-zh")
     folder = root / "couplets"
     folder.mkdir()
     rng = random.Random(0)
     half = lambda: rng.choice(ZH_HEADS) + rng.choice(ZH_TAILS)
     (folder / "couplets.txt").write_text("\n".join(f"{half()}，{half()}。" for _ in range(200)), "utf-8")
-    base = DOMAIN.presets["cpu-small"]
-    overrides = {
-        "z_dim": 8, "batch_size": 16, "sample_every": 10, "metrics_every": 20, "checkpoint_every": 1000,
-        "net": {**base.net, "ae_steps": 150, "ae_lr": 1e-2, "emb_dim": 16, "hidden": 48, "code_dim": 16,
-                "code_noise": 0.05, "g_hidden": 32, "d_hidden": 32},
-        "import_options": {**base.import_options, "max_len": 16, "min_count": 1},
-    }
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        session = TrainingSession.create(root / "run", "text", folder, steps=190, pretrain_steps=150,
-                                         device="cpu", overrides=overrides)
-        assert session.run() == "finished", session.error
-    finally:
-        torch.set_num_threads(threads)
-    return folder, root / "run"
+    return folder, _train_tiny_text_run(root, folder, {"max_len": 16, "min_count": 1})
 
 
 def test_a_chinese_folder_has_character_phrasing_and_a_form_drift_banner(qtbot, text_env, chinese_run,
