@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 from PIL import Image
 
+from painting_runs import train_noise_run
 from studio.cli import main
 from studio.domains.painting.codec import read_png_info
 
@@ -25,17 +25,7 @@ def played_ms(path) -> int:
 @pytest.fixture(scope="module")
 def painting_run(tmp_path_factory):
     """A painting run of a few steps with two saved gallery snapshots (the timelapse's frames)."""
-    root = tmp_path_factory.mktemp("walks")
-    data = root / "pictures"
-    data.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(8):
-        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(data / f"p{i}.png")
-    run = root / "run"
-    for steps in ("2", "4"):  # each session saves the gallery when it stops: two snapshots
-        assert main(["train", "painting", str(data), "--out", str(run), "--steps", steps, "--preset", "cpu-32",
-                     "--batch", "4", "--seed", "3"]) == 0
-    return run
+    return train_noise_run(tmp_path_factory.mktemp("walks"), seed=0, steps=(2, 4))
 
 
 def test_a_looping_webp_has_fps_times_seconds_frames_at_the_asked_size(painting_run, tmp_path, capsys):

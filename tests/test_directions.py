@@ -5,8 +5,8 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
 
+from painting_runs import train_noise_run
 from studio.cli import main
 from studio.core.directions import (DirectionsError, directions_path, find_directions, load_directions,
                                     save_directions)
@@ -16,16 +16,7 @@ from studio.domains.painting.codec import read_png_info
 
 @pytest.fixture(scope="module")
 def painting_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("directions")
-    data = root / "pictures"
-    data.mkdir()
-    rng = np.random.default_rng(1)
-    for i in range(8):
-        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(data / f"p{i}.png")
-    run = root / "run"
-    assert main(["train", "painting", str(data), "--out", str(run), "--steps", "3", "--preset", "cpu-32",
-                 "--batch", "4", "--seed", "2"]) == 0
-    return run
+    return train_noise_run(tmp_path_factory.mktemp("directions"), seed=1)
 
 
 @pytest.fixture(scope="module")

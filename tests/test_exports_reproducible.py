@@ -13,23 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
+from painting_runs import train_noise_run
 from studio.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _painting_run(tmp_path: Path) -> Path:
-    data = tmp_path / "pictures"
-    data.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(6):
-        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(data / f"p{i}.png")
-    run = tmp_path / "painting-run"
-    assert main(["train", "painting", str(data), "--out", str(run), "--steps", "3", "--preset", "cpu-32",
-                 "--batch", "4", "--seed", "1"]) == 0
-    return run
+    return train_noise_run(tmp_path, seed=0, pictures=6, run_name="painting-run")
 
 
 def _music_run(tmp_path: Path) -> Path:

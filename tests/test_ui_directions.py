@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
+from painting_runs import train_noise_run
 from studio.cli import main
 from studio.core.directions import directions_path
 from studio.core.model import load_model
@@ -22,16 +22,7 @@ WAIT_MS = 20_000
 
 @pytest.fixture(scope="module")
 def painting_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ui-directions")
-    data = root / "pictures"
-    data.mkdir()
-    rng = np.random.default_rng(3)
-    for i in range(8):
-        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(data / f"p{i}.png")
-    run = root / "run"
-    assert main(["train", "painting", str(data), "--out", str(run), "--steps", "3", "--preset", "cpu-32",
-                 "--batch", "4", "--seed", "4"]) == 0
-    return run
+    return train_noise_run(tmp_path_factory.mktemp("ui-directions"), seed=3)
 
 
 def _explorer(qtbot, model) -> Explorer:
