@@ -63,6 +63,8 @@ def write_midi(tracks: list[Track], metres: list[tuple[float, int, int]], bpm: f
     """A type-1 MIDI file: a conductor track (tempo, time signatures at their offsets), then one track per part."""
     import mido
 
+    from studio.domains.music.codec import append_notes
+
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     conductor = mido.MidiTrack()
     meta = [(0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))] if bpm else []
@@ -79,14 +81,9 @@ def write_midi(tracks: list[Track], metres: list[tuple[float, int, int]], bpm: f
         track.append(mido.MetaMessage("track_name", name=part.name, time=0))
         if part.program is not None:
             track.append(mido.Message("program_change", channel=channel, program=part.program, time=0))
-        events = sorted([(round(s * TICKS_PER_BEAT), 1, p) for s, _, p in part.notes]
-                        + [(round(e * TICKS_PER_BEAT), 0, p) for _, e, p in part.notes])
-        now = 0
-        for tick, on, pitch in events:
-            kind = "note_on" if on else "note_off"
-            track.append(mido.Message(kind, channel=channel, note=pitch, velocity=VELOCITY if on else 0,
-                                      time=tick - now))
-            now = tick
+        events = ([(round(s * TICKS_PER_BEAT), 1, p) for s, _, p in part.notes]
+                  + [(round(e * TICKS_PER_BEAT), 0, p) for _, e, p in part.notes])
+        append_notes(track, events, channel, VELOCITY)
         midi.tracks.append(track)
     midi.save(str(path))
 

@@ -567,6 +567,20 @@ def _channels(roles: Sequence[str]) -> list[int]:
     return out
 
 
+def append_notes(track: Any, events: list[tuple[int, int, int]], channel: int, velocity: int) -> int:
+    """Appends (tick, 1 for on / 0 for off, pitch) events to a mido track as delta-timed messages, offs
+    before ons at a shared tick (so a re-struck pitch is two notes); returns the last event's tick."""
+    import mido
+
+    now = 0
+    for tick, on, pitch in sorted(events):
+        kind = "note_on" if on else "note_off"
+        track.append(mido.Message(kind, channel=channel, note=pitch, velocity=velocity if on else 0,
+                                  time=tick - now))
+        now = tick
+    return now
+
+
 def clip_to_midi(clip: Clip, info: dict[str, Any] | None = None) -> Any:
     """A type-1 ``mido.MidiFile``: a tempo track carrying ``info`` as text and the clip's time signatures
     (one at each change of metre), then one track per role."""
@@ -599,13 +613,7 @@ def clip_to_midi(clip: Clip, info: dict[str, Any] | None = None) -> Any:
             if 0 <= pitch <= 127:
                 events.append((note.start * tps, 1, pitch))
                 events.append((note.end * tps, 0, pitch))
-        events.sort()
-        now = 0
-        for tick, on, pitch in events:
-            kind = "note_on" if on else "note_off"
-            track.append(mido.Message(kind, channel=channel, note=pitch, velocity=velocity if on else 0,
-                                      time=tick - now))
-            now = tick
+        now = append_notes(track, events, channel, velocity)
         # every track ends at the phrase's end, so a DAW sees whole bars even after a silent last bar
         track.append(mido.MetaMessage("end_of_track", time=max(0, clip.roll.shape[1] * tps - now)))
         midi.tracks.append(track)
