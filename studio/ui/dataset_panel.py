@@ -396,7 +396,7 @@ class DatasetPanel(QGroupBox):
         for widget in (self.skipped_title, self.skipped):
             widget.setVisible(has_skipped)
         parts = report.parts_left_out()
-        title = "Skipped files and sections" if parts else "Skipped files"
+        title = "Left out" if parts else "Skipped files"  # short: the title shares a row with Copy report
         self.skipped_title.setText(f"{title} ({len(report.skipped)})")
         self.copy_button.setVisible(True)
 
