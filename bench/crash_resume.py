@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from studio.domains import get_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -87,10 +88,10 @@ def child(args: argparse.Namespace) -> int:
 
     GANTrainer.train_step = counted_step
     if is_run(args.run):
-        session = TrainingSession.open(args.run, data_dir=args.data, steps=args.steps)
+        session = TrainingSession.open(args.run, get_domain, data_dir=args.data, steps=args.steps)
     else:
         session = TrainingSession.create(
-            args.run, "painting", args.data, preset="cpu-32", steps=args.steps, seed=args.seed, device="cpu",
+            args.run, get_domain("painting"), args.data, preset="cpu-32", steps=args.steps, seed=args.seed, device="cpu",
             overrides={"batch_size": 8, "checkpoint_every": args.every, "sample_every": 10**6,
                        "metrics_every": 10**6},
         )

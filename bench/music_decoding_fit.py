@@ -17,6 +17,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from studio.domains import get_domain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,7 +41,7 @@ def fit_run(run: Path) -> None:
     from studio.core.session import TrainingSession
     from studio.domains.music.metrics import corpus_profile
 
-    session = TrainingSession.open(run, device="cpu")
+    session = TrainingSession.open(run, get_domain, device="cpu")
     trainer, corpus = session.trainer, session.corpus
     meta = corpus.meta
     print(f"\n=== {run} at step {trainer.step}: roles {meta['roles']}, voices {meta.get('voices')} ===", flush=True)

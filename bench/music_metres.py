@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from studio.domains import get_domain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -112,7 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_folder(Path(tmp) / "tunes", args.tunes)
         overrides = {"import_options": {"roles": "multi", "bars": 4, "steps_per_beat": 4}}
-        session = TrainingSession.create(Path(tmp) / "run", "music", folder, preset="cpu-small", steps=10**7,
+        session = TrainingSession.create(Path(tmp) / "run", get_domain("music"), folder, preset="cpu-small", steps=10**7,
                                          seed=0, device="cpu", overrides=overrides)
         meta = session.corpus.meta
         print(f"corpus: {len(session.corpus.data)} phrases, roles {meta['roles']}, layouts "

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from studio.domains import get_domain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -167,7 +168,7 @@ def bench_corpus(name: str, args: argparse.Namespace) -> Outcome:
     print(f"\n=== {name}: {source.title} ({source.kind}) ===", flush=True)
     folder = corpus_folder(name, args.cache)
     run_dir = Path(tempfile.mkdtemp(prefix=f"gan-studio-music-{name}-")) / "run"
-    session = TrainingSession.create(run_dir, "music", folder, preset=args.preset, steps=10**8, seed=0, device="cpu")
+    session = TrainingSession.create(run_dir, get_domain("music"), folder, preset=args.preset, steps=10**8, seed=0, device="cpu")
     corpus = session.corpus
     meta = corpus.meta
     imported, seen = import_summary(corpus.report)

@@ -51,6 +51,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from studio.domains import get_domain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -260,7 +261,7 @@ def bench(corpus_name: str, args: Any) -> None:
         return
     folder, label = found
     run_dir = Path(tempfile.mkdtemp(prefix="gan-studio-text-bench-")) / "run"
-    session = TrainingSession.create(run_dir, "text", folder, preset=args.preset, steps=10**8, seed=0, device="cpu",
+    session = TrainingSession.create(run_dir, get_domain("text"), folder, preset=args.preset, steps=10**8, seed=0, device="cpu",
                                      pretrain_steps=DOMAIN.pretrain_steps(DOMAIN.presets[args.preset]))
     corpus = session.corpus
     heldout = list(corpus.meta.get("heldout") or [])

@@ -95,14 +95,14 @@ def _train(args: argparse.Namespace, dist_ctx) -> int:
         distributed.barrier()  # rank 0 creates or updates the run first
     if existing or not main_process:
         session = TrainingSession.open(
-            args.out, data_dir=args.data_dir, steps=args.steps, device=args.device,
+            args.out, get_domain, data_dir=args.data_dir, steps=args.steps, device=args.device,
             import_progress=_import_progress(progress), dist=dist_ctx, pretrain_steps=args.pretrain_steps,
         )
         if session.config["domain"] != args.domain:
             raise SystemExit(f"{args.out} holds a {session.config['domain']} run, not {args.domain}")
     else:
         session = TrainingSession.create(
-            args.out, args.domain, args.data_dir, preset=args.preset, steps=args.steps, seed=args.seed,
+            args.out, get_domain(args.domain), args.data_dir, preset=args.preset, steps=args.steps, seed=args.seed,
             device=args.device, overrides=overrides or None, import_progress=_import_progress(progress),
             dist=dist_ctx, pretrain_steps=args.pretrain_steps,
         )
@@ -193,7 +193,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from studio.core.latent import seed_to_z, seeds_to_z
     from studio.core.model import load_model
 
-    model = load_model(args.run_dir, device=args.device)
+    model = load_model(args.run_dir, get_domain, device=args.device)
     seeds = [args.seed + i for i in range(args.count)]
     options = model.decode_options(decode_options(args.option))  # the exports record what decoded them
     steer, edited = edits_of(model, args.edit)
@@ -257,7 +257,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     frames = walk_frames(args)
     if frames < len(args.seeds):
         raise SystemExit(f"{frames} frames cannot visit {len(args.seeds)} seeds; ask for more frames")
-    model = load_model(args.run_dir, device=args.device)
+    model = load_model(args.run_dir, get_domain, device=args.device)
     check_walk_out(model.domain, args.out)
     steer, edited = edits_of(model, args.edit)
     latents = steer(walk(list(seeds_to_z(args.seeds, model.z_dim)), frames, loop=args.loop, eased=args.loop))
@@ -276,7 +276,7 @@ def cmd_timelapse(args: argparse.Namespace) -> int:
 
     check_motion(args)
     try:
-        path, count = write_timelapse(args.run_dir, args.out, args.fps, args.size)
+        path, count = write_timelapse(args.run_dir, args.out, get_domain, args.fps, args.size)
     except TimelapseError as exc:
         raise SystemExit(str(exc)) from None
     print(f"wrote a {count}-frame timelapse of the gallery to {path}")
@@ -316,7 +316,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_export_model(args: argparse.Namespace) -> int:
     from studio.core.model import load_model, save_model_file
 
-    model = load_model(args.run_dir)
+    model = load_model(args.run_dir, get_domain)
     path = save_model_file(model, args.out, note=args.note)
     print(f"wrote the {model.domain.name} model of step {model.step} to {path}")
     return 0

@@ -13,6 +13,7 @@ from studio.core import checkpoints as ck
 from studio.core.runs import RunDir
 from studio.core.session import TrainingSession
 from toy_domain import write_toy_folder
+from studio.domains import get_domain
 
 
 def tensors(value: float) -> dict[str, torch.Tensor]:
@@ -67,7 +68,7 @@ def test_a_full_disk_between_tensors_and_json_leaves_no_unpaired_file(tmp_path, 
 
 def test_training_on_a_full_disk_says_so_and_keeps_the_previous_checkpoint(tmp_path, toy_domain, full_disk):
     full_disk["from_step"] = 20
-    session = TrainingSession.create(tmp_path / "run", "toy", write_toy_folder(tmp_path / "data"), steps=30, seed=3,
+    session = TrainingSession.create(tmp_path / "run", get_domain("toy"), write_toy_folder(tmp_path / "data"), steps=30, seed=3,
                                      device="cpu", overrides={"checkpoint_every": 10})
     events = []
     session.run(lambda kind, payload: events.append((kind, payload)))

@@ -7,6 +7,7 @@ import pytest
 from studio.cli import main
 from studio.core.model import load_model
 from toy_domain import write_toy_folder
+from studio.domains import get_domain
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_interpolate_writes_a_walk(tmp_path, data_dir):
     assert main(["interpolate", str(run), "--seeds", "1", "2", "3", "--frames", "9", "--out", str(out)]) == 0
     walk = json.loads(out.read_text())
     assert len(walk["images"]) == 9 and walk["seeds"] == [1, 2, 3] and walk["frames"] == 9
-    model = load_model(run)
+    model = load_model(run, get_domain)
     first, middle, last = model.render_seeds([1, 2, 3])
     assert np.array_equal(np.array(walk["images"][0]), first)
     assert np.array_equal(np.array(walk["images"][4]), middle)
@@ -73,8 +74,8 @@ def test_export_model_round_trips_in_half_precision(tmp_path, data_dir):
     run = tmp_path / "run"
     main(["train", "toy", str(data_dir), "--out", str(run), "--steps", "10"])
     assert main(["export-model", str(run), "--out", str(tmp_path / "toy-model.safetensors"), "--note", "hi"]) == 0
-    shipped = load_model_file(tmp_path / "toy-model.safetensors")
-    original = load_model(run)
+    shipped = load_model_file(tmp_path / "toy-model.safetensors", get_domain)
+    original = load_model(run, get_domain)
     assert shipped.step == 10 and shipped.domain.name == "toy"
     a, b = shipped.render_seeds([1, 2]), original.render_seeds([1, 2])
     assert all(np.abs(x.astype(int) - y.astype(int)).max() <= 2 for x, y in zip(a, b))

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from studio.cli import main
+from studio.domains import get_domain
 
 
 def test_painting_trains_samples_pngs_walks_a_gif_and_reports(tmp_path, capsys):
@@ -70,7 +71,7 @@ def test_text_samples_lines_with_their_seeds_and_walks_line_by_line(tmp_path, ca
     overrides = {"batch_size": 8, "checkpoint_every": 1000,
                  "net": {**base.net, "ae_steps": 20, "hidden": 32, "code_dim": 16, "emb_dim": 16,
                          "g_hidden": 32, "d_hidden": 32}}
-    session = TrainingSession.create(tmp_path / "run", "text", data, steps=22, pretrain_steps=20, device="cpu",
+    session = TrainingSession.create(tmp_path / "run", get_domain("text"), data, steps=22, pretrain_steps=20, device="cpu",
                                      overrides=overrides)
     assert session.run() == "finished", session.error
     run = str(tmp_path / "run")

@@ -12,6 +12,7 @@ from studio.core.model import load_model
 from studio.core.runs import RunDir
 from studio.core.session import TrainControl, TrainingSession
 from toy_domain import write_toy_folder
+from studio.domains import get_domain
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def _weights(session: TrainingSession) -> dict[str, torch.Tensor]:
 
 def test_training_writes_a_complete_run(tmp_path, data_dir):
     events = []
-    session = TrainingSession.create(tmp_path / "run", "toy", data_dir, steps=20, seed=3, device="cpu")
+    session = TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=20, seed=3, device="cpu")
     assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
     kinds = [k for k, _ in events]
     assert kinds[0] == "started" and kinds[-1] == "finished"
@@ -43,11 +44,11 @@ def test_training_writes_a_complete_run(tmp_path, data_dir):
 
 
 def test_resume_continues_the_same_curve(tmp_path, data_dir):
-    straight = TrainingSession.create(tmp_path / "a", "toy", data_dir, steps=20, seed=5, device="cpu")
+    straight = TrainingSession.create(tmp_path / "a", get_domain("toy"), data_dir, steps=20, seed=5, device="cpu")
     straight.run()
-    half = TrainingSession.create(tmp_path / "b", "toy", data_dir, steps=10, seed=5, device="cpu")
+    half = TrainingSession.create(tmp_path / "b", get_domain("toy"), data_dir, steps=10, seed=5, device="cpu")
     half.run()
-    resumed = TrainingSession.open(tmp_path / "b", steps=20, device="cpu")
+    resumed = TrainingSession.open(tmp_path / "b", get_domain, steps=20, device="cpu")
     assert resumed.trainer.step == 10
     resumed.run()
     a, b = _weights(straight), _weights(resumed)
@@ -72,7 +73,7 @@ def test_stop_and_pause_from_another_thread(tmp_path, data_dir):
         if kind == "resumed":
             control.stop()
 
-    session = TrainingSession.create(tmp_path / "run", "toy", data_dir, steps=10_000, seed=0, device="cpu")
+    session = TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=10_000, seed=0, device="cpu")
     assert session.run(on_event, control) == "stopped"
     assert "paused" in seen and "resumed" in seen
     step = session.trainer.step
@@ -81,19 +82,19 @@ def test_stop_and_pause_from_another_thread(tmp_path, data_dir):
 
 
 def test_damaged_checkpoint_falls_back_to_previous(tmp_path, data_dir):
-    TrainingSession.create(tmp_path / "run", "toy", data_dir, steps=20, seed=0, device="cpu").run()
+    TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=20, seed=0, device="cpu").run()
     folder = tmp_path / "run" / "checkpoints"
     newest = folder / "step-0000020.safetensors"
     newest.write_bytes(newest.read_bytes()[:100])
-    resumed = TrainingSession.open(tmp_path / "run", device="cpu")
+    resumed = TrainingSession.open(tmp_path / "run", get_domain, device="cpu")
     assert resumed.trainer.step == 10
     assert any("step-0000020" in note and "damaged" in note for note in resumed.notes)
-    model = load_model(tmp_path / "run")
+    model = load_model(tmp_path / "run", get_domain)
     assert model.step == 10
 
 
 def test_full_disk_on_save_keeps_older_checkpoint(tmp_path, data_dir, monkeypatch):
-    session = TrainingSession.create(tmp_path / "run", "toy", data_dir, steps=10, seed=0, device="cpu")
+    session = TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=10, seed=0, device="cpu")
     session.run()
 
     def no_space(*args, **kwargs):
@@ -101,7 +102,7 @@ def test_full_disk_on_save_keeps_older_checkpoint(tmp_path, data_dir, monkeypatc
 
     monkeypatch.setattr("safetensors.torch.save_file", no_space)
     messages = []
-    again = TrainingSession.open(tmp_path / "run", steps=20, device="cpu")
+    again = TrainingSession.open(tmp_path / "run", get_domain, steps=20, device="cpu")
     assert again.run(lambda k, p: messages.append(p.get("text", "")) if k == "message" else None) == "finished"
     assert any("No space left" in m and "previous checkpoint is kept" in m for m in messages)
     left = [p.name for p in (tmp_path / "run" / "checkpoints").iterdir()]
@@ -109,7 +110,7 @@ def test_full_disk_on_save_keeps_older_checkpoint(tmp_path, data_dir, monkeypatc
 
 
 def test_nan_guard_rolls_back_and_goes_on(tmp_path, data_dir):
-    session = TrainingSession.create(tmp_path / "run", "toy", data_dir, steps=15, seed=0, device="cpu")
+    session = TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=15, seed=0, device="cpu")
     trainer = session.trainer
     real_step = trainer._gan_step
     calls = {"n": 0}
@@ -131,7 +132,7 @@ def test_nan_guard_rolls_back_and_goes_on(tmp_path, data_dir):
 
 
 def test_diverging_training_fails_with_a_message(tmp_path, data_dir):
-    session = TrainingSession.create(tmp_path / "run", "toy", data_dir, steps=50, seed=0, device="cpu")
+    session = TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=50, seed=0, device="cpu")
     session.trainer._gan_step = lambda: {"d_loss": float("inf"), "g_loss": 0.0}
     errors = []
     assert session.run(lambda k, p: errors.append(p["text"]) if k == "error" else None) == "failed"
@@ -139,8 +140,8 @@ def test_diverging_training_fails_with_a_message(tmp_path, data_dir):
 
 
 def test_model_renders_seeds_reproducibly(tmp_path, data_dir):
-    TrainingSession.create(tmp_path / "run", "toy", data_dir, steps=10, seed=0, device="cpu").run()
-    model = load_model(tmp_path / "run")
+    TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=10, seed=0, device="cpu").run()
+    model = load_model(tmp_path / "run", get_domain)
     first = model.render_seeds([4, 5])
     again = model.render_seeds([4, 5])
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
@@ -153,14 +154,14 @@ def test_create_refuses_an_empty_folder_and_an_existing_run(tmp_path, toy_domain
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(ValueError, match="nothing to train on"):
-        TrainingSession.create(tmp_path / "r1", "toy", empty, device="cpu")
-    TrainingSession.create(tmp_path / "r2", "toy", data_dir, steps=1, device="cpu")
+        TrainingSession.create(tmp_path / "r1", get_domain("toy"), empty, device="cpu")
+    TrainingSession.create(tmp_path / "r2", get_domain("toy"), data_dir, steps=1, device="cpu")
     with pytest.raises(FileExistsError):
-        TrainingSession.create(tmp_path / "r2", "toy", data_dir, steps=1, device="cpu")
+        TrainingSession.create(tmp_path / "r2", get_domain("toy"), data_dir, steps=1, device="cpu")
 
 
 def test_checkpoint_files_hold_no_pickles(tmp_path, data_dir):
-    TrainingSession.create(tmp_path / "run", "toy", data_dir, steps=10, seed=0, device="cpu").run()
+    TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=10, seed=0, device="cpu").run()
     json_path = ck.list_checkpoints(tmp_path / "run" / "checkpoints")[-1][1]
     info = json.loads(json_path.read_text())
     assert info["sha256"] and info["gan_step"] == 10
@@ -171,7 +172,7 @@ def test_checkpoint_files_hold_no_pickles(tmp_path, data_dir):
 def test_live_viewers_get_weights_that_render_like_the_samples(tmp_path, data_dir):
     from studio.core.model import model_from_tensors
 
-    session = TrainingSession.create(tmp_path / "run", "toy", data_dir, steps=10, seed=0, device="cpu")
+    session = TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=10, seed=0, device="cpu")
     session.sample_interval_s = 0.01
     weights, samples = [], {}
 
@@ -193,13 +194,13 @@ def test_live_viewers_get_weights_that_render_like_the_samples(tmp_path, data_di
 
 
 def test_resuming_on_a_changed_folder_goes_on_or_explains(tmp_path, data_dir):
-    TrainingSession.create(tmp_path / "run", "toy", data_dir, steps=10, seed=0, device="cpu").run()
+    TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=10, seed=0, device="cpu").run()
     (data_dir / "extra.json").write_text(json.dumps(np.eye(8, dtype=int).tolist()))
-    resumed = TrainingSession.open(tmp_path / "run", steps=20, device="cpu")
+    resumed = TrainingSession.open(tmp_path / "run", get_domain, steps=20, device="cpu")
     assert any("changed since this run began" in n for n in resumed.notes)
     assert resumed.run() == "finished" and resumed.corpus.data.shape[0] == 25
     config = json.loads((tmp_path / "run" / "run.json").read_text())
     config["corpus"]["shape"] = [3, 8, 8]
     (tmp_path / "run" / "run.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="start a new run"):
-        TrainingSession.open(tmp_path / "run", device="cpu")
+        TrainingSession.open(tmp_path / "run", get_domain, device="cpu")

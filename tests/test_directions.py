@@ -12,6 +12,7 @@ from studio.core.directions import (DirectionsError, directions_path, find_direc
                                     save_directions)
 from studio.core.model import load_model
 from studio.domains.painting.codec import read_png_info
+from studio.domains import get_domain
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def painting_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def model(painting_run):
-    return load_model(painting_run)
+    return load_model(painting_run, get_domain)
 
 
 def test_directions_are_orthonormal_repeatable_and_move_the_image(model):

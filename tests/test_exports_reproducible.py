@@ -16,6 +16,7 @@ import pytest
 
 from painting_runs import train_noise_run
 from studio.cli import main
+from studio.domains import get_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +46,7 @@ def _text_run(tmp_path: Path) -> Path:
     overrides = {"batch_size": 8, "checkpoint_every": 1000,
                  "net": {**base.net, "hidden": 32, "code_dim": 16, "emb_dim": 16, "g_hidden": 32, "d_hidden": 32}}
     run = tmp_path / "text-run"
-    session = TrainingSession.create(run, "text", data, steps=24, pretrain_steps=20, device="cpu",
+    session = TrainingSession.create(run, get_domain("text"), data, steps=24, pretrain_steps=20, device="cpu",
                                      overrides=overrides)
     assert session.run() == "finished", session.error
     return run
@@ -61,7 +62,7 @@ def _edge_threshold(run: Path) -> float:
     from studio.core.latent import seeds_to_z
     from studio.core.model import load_model
 
-    model = load_model(run)
+    model = load_model(run, get_domain)
     z = seeds_to_z([7, 8, 9, 10], model.z_dim)
     threads = torch.get_num_threads()
     torch.set_num_threads(2)

@@ -9,6 +9,7 @@ import torch
 from studio.domains.music import calibration
 from studio.domains.music.domain import DOMAIN
 from studio.domains.music.voices import decode_notes
+from studio.domains import get_domain
 
 LOWEST = 48  # C3: row r is MIDI pitch 48 + r
 G_MAJOR = (7, 9, 11, 0, 2, 4, 6)
@@ -166,7 +167,7 @@ def test_a_real_run_fits_its_decoding_and_sample_decodes_with_it(tmp_path, monke
     write_tunes(tmp_path / "tunes")
     run = tmp_path / "run"
     assert main(["train", "music", str(tmp_path / "tunes"), "--out", str(run), "--steps", "3", "--batch", "4"]) == 0
-    model = load_model(run)
+    model = load_model(run, get_domain)
     fitted = model.decode_defaults
     assert fitted and set(fitted) <= {"threshold", "scale_pull", "leap_penalty"}
     assert ck.load_latest(run / "checkpoints").info["decode_defaults"] == fitted

@@ -175,7 +175,7 @@ def test_training_session_runs_real_steps(tmp_path, monkeypatch):
     data = write_demo_folder(tmp_path / "demo", count=2)
     overrides = {"batch_size": 8, "sample_every": 3, "metrics_every": 3, "checkpoint_every": 100,
                  "import_options": {"roles": "multi", "bars": 2}}
-    session = TrainingSession.create(tmp_path / "run", "music", data, preset="cpu-small", steps=3, seed=0,
+    session = TrainingSession.create(tmp_path / "run", get_domain("music"), data, preset="cpu-small", steps=3, seed=0,
                                      device="cpu", overrides=overrides)
     events = []
     assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
@@ -189,7 +189,7 @@ def test_training_session_runs_real_steps(tmp_path, monkeypatch):
     from studio.core.model import load_model
     from studio.domains.music.codec import midi_to_clips, read_info
 
-    model = load_model(tmp_path / "run")
+    model = load_model(tmp_path / "run", get_domain)
     clips = model.render_seeds([5, 6], {"sampling": "bernoulli", "seed": 1})
     again = model.render_seeds([5, 6], {"sampling": "bernoulli", "seed": 1})
     assert [c.roll.shape for c in clips] == [(4, 32, 84)] * 2
@@ -386,13 +386,13 @@ def test_a_melody_folder_trains_and_exports_melody_alone_in_its_metres(tmp_path,
         write_tune(folder / f"jig{i}.mid", 6, 8, 16, 10 + i)
     overrides = {"batch_size": 8, "sample_every": 3, "metrics_every": 3, "checkpoint_every": 100,
                  "import_options": {"roles": "multi", "bars": 4, "steps_per_beat": 4}}
-    session = TrainingSession.create(tmp_path / "run", "music", folder, preset="cpu-small", steps=3, seed=0,
+    session = TrainingSession.create(tmp_path / "run", get_domain("music"), folder, preset="cpu-small", steps=3, seed=0,
                                      device="cpu", overrides=overrides)
     meta = session.corpus.meta
     assert meta["roles"] == ["melody"] and meta["metre_track"]
     assert sorted(f"{d['numerator']}/{d['denominator']}" for d in meta["layouts"]) == ["3/4", "6/8"]
     assert session.run() == "finished"
-    model = load_model(tmp_path / "run")
+    model = load_model(tmp_path / "run", get_domain)
     clips = model.render_seeds(list(range(16)), {"sampling": "bernoulli", "seed": 1})
     metres, notes = set(), 0
     for seed, clip in enumerate(clips):

@@ -16,6 +16,7 @@ from PIL import Image
 from studio.core.domain import ModelContext, Preset
 from studio.domains.painting import DOMAIN
 from studio.domains.painting.nets import channel_plan, parameter_count
+from studio.domains import get_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -193,13 +194,13 @@ def test_a_session_trains_paints_and_exports(tmp_path):
     data = _write_pictures(tmp_path / "pictures")
     overrides = {"batch_size": 8, "sample_every": 2, "metrics_every": 4, "checkpoint_every": 4}
     session = TrainingSession.create(
-        tmp_path / "run", "painting", data, preset="cpu-32", steps=4, seed=1, device="cpu", overrides=overrides
+        tmp_path / "run", get_domain("painting"), data, preset="cpu-32", steps=4, seed=1, device="cpu", overrides=overrides
     )
     assert session.run() == "finished", session.error
     quality = [r for r in RunDir(tmp_path / "run").read_metrics() if r.get("kind") == "quality"]
     assert quality and all(np.isfinite(quality[-1][k]) for k in ("swd", "diversity", "nn_distance", "copy_rate"))
 
-    model = load_model(tmp_path / "run")
+    model = load_model(tmp_path / "run", get_domain)
     pictures = model.render_seeds([1, 2, 3])
     assert [p.shape for p in pictures] == [(32, 32, 3)] * 3
     png = DOMAIN.save_artifact(pictures[0], tmp_path / "one.png", model.info(seed=1))

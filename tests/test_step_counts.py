@@ -55,7 +55,7 @@ def test_pretrain_steps_set_the_first_phase_and_the_progress_events_end_at_n(tmp
     base = TEXT.presets["cpu-small"]
     overrides = {"batch_size": 8, "net": {**base.net, "hidden": 32, "code_dim": 16, "emb_dim": 16, "g_hidden": 32,
                                           "d_hidden": 32}}
-    session = TrainingSession.create(tmp_path / "run", "text", verse, steps=12, pretrain_steps=5, device="cpu",
+    session = TrainingSession.create(tmp_path / "run", get_domain("text"), verse, steps=12, pretrain_steps=5, device="cpu",
                                      overrides=overrides)
     events: list[tuple[str, dict]] = []
     assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
@@ -109,7 +109,7 @@ def test_the_steps_box_shows_the_presets_whole_run_and_a_runs_total(qtbot, tmp_p
     overrides = {"batch_size": 8, "net": {**base.net, "hidden": 32, "code_dim": 16, "emb_dim": 16, "g_hidden": 32,
                                           "d_hidden": 32}}
     run = tmp_path / "run"
-    assert TrainingSession.create(run, "text", verse, steps=9, pretrain_steps=4, device="cpu",
+    assert TrainingSession.create(run, get_domain("text"), verse, steps=9, pretrain_steps=4, device="cpu",
                                   overrides=overrides).run() == "finished"
     assert panel.open_run(run)
     assert panel.steps_spin.value() == 9 and panel.progress.value() == panel.progress.maximum() == 9

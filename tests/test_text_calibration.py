@@ -5,6 +5,7 @@ import pytest
 
 from studio.domains.text import DOMAIN, calibration
 from studio.domains.text.metrics import corpus_index
+from studio.domains import get_domain
 
 REAL = (0.727, 0.378)  # held-out lines' BLEU-2 and self-BLEU-2 (the King James Bible's)
 
@@ -74,7 +75,7 @@ def test_a_run_fits_its_phrasing_and_its_model_decodes_with_it(tmp_path):
                 "d_hidden": 32},
         "import_options": {**base.import_options, "max_len": 32, "heldout": 0.4},
     }
-    session = TrainingSession.create(tmp_path / "run", "text", folder, steps=35, pretrain_steps=30, device="cpu",
+    session = TrainingSession.create(tmp_path / "run", get_domain("text"), folder, steps=35, pretrain_steps=30, device="cpu",
                                      overrides=overrides)
     assert len(session.corpus.meta["heldout"]) >= calibration.MIN_HELDOUT
     events = []
@@ -83,10 +84,10 @@ def test_a_run_fits_its_phrasing_and_its_model_decodes_with_it(tmp_path):
     assert calibration.LOWEST <= fitted <= calibration.HIGHEST
     assert any(f"phrasing {fitted:g}" in p["text"] for k, p in events if k == "message")
 
-    model = load_model(tmp_path / "run")
+    model = load_model(tmp_path / "run", get_domain)
     assert model.decode_defaults == {"phrasing": fitted}
     assert model.context().options["phrasing"] == fitted
     assert model.context({"phrasing": 0.1}).options["phrasing"] == 0.1  # what a caller asks for wins
-    again = TrainingSession.open(tmp_path / "run")  # a finished run reopened keeps its fit without refitting
+    again = TrainingSession.open(tmp_path / "run", get_domain)  # a finished run reopened keeps its fit without refitting
     assert again.decode_defaults == {"phrasing": fitted}
     assert again.run() == "finished" and again.decode_defaults == {"phrasing": fitted}

@@ -14,6 +14,7 @@ from studio.domains.text.form import describe, dominant_form, line_form
 from studio.domains.text.metrics import alarms, corpus_reference, text_metrics
 from studio.domains.text.phrasing import PRIOR_SHARE, DecodeState
 from studio.domains.text.vocab import BOS, Vocab
+from studio.domains import get_domain
 
 WORDS = ["山水", "花月", "春风", "秋雨", "江天", "松竹", "白云", "归人"]  # two-character words of a made-up verse
 ENDS = "来去落开"
@@ -106,7 +107,7 @@ def chinese_run(tmp_path_factory):
     }
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    session = TrainingSession.create(root / "run", "text", folder, steps=45, pretrain_steps=40, device="cpu",
+    session = TrainingSession.create(root / "run", get_domain("text"), folder, steps=45, pretrain_steps=40, device="cpu",
                                      overrides=overrides)
     events: list = []
     status = session.run(lambda kind, payload: events.append((kind, payload)))
@@ -125,7 +126,7 @@ def test_a_chinese_folder_trains_and_fits_its_own_phrasing_weight(chinese_run):
     assert len(meta["heldout"]) >= calibration.MIN_HELDOUT
     fitted = session.decode_defaults["phrasing"]  # calibration picked a weight for a spaceless corpus
     assert calibration.LOWEST <= fitted <= calibration.HIGHEST
-    model = load_model(run_dir)
+    model = load_model(run_dir, get_domain)
     assert model.decode_defaults == {"phrasing": fitted}
     texts = model.render_seeds(list(range(8)))
     assert all(isinstance(t, str) and t and "\ufffd" not in t for t in texts)

@@ -12,6 +12,7 @@ from studio.core.domain import ModelContext
 from studio.domains.text import DOMAIN
 from studio.domains.text.corpus import corpus_lines, import_text_folder
 from studio.domains.text.vocab import UNK_GLYPH
+from studio.domains import get_domain
 
 LINES = ["the moon is bright", "a river runs", "stars fall down", "we sing at night"]
 
@@ -217,7 +218,7 @@ def test_a_real_run_through_the_session(tmp_path):
         "net": {**base.net, "ae_steps": 12, "emb_dim": 16, "hidden": 32, "code_dim": 16, "g_hidden": 32, "d_hidden": 32},
         "import_options": {**base.import_options, "max_len": 32},
     }
-    session = TrainingSession.create(tmp_path / "run", "text", folder, steps=22, pretrain_steps=12, device="cpu",
+    session = TrainingSession.create(tmp_path / "run", get_domain("text"), folder, steps=22, pretrain_steps=12, device="cpu",
                                      overrides=overrides)
     events = []
     assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
@@ -232,7 +233,7 @@ def test_a_real_run_through_the_session(tmp_path):
     measured = [p for k, p in events if k == "metrics"]
     assert [p["step"] for p in measured] == [22] and {"bleu2", "self_bleu2", "copied"} <= set(measured[0]["values"])
 
-    model = load_model(tmp_path / "run")
+    model = load_model(tmp_path / "run", get_domain)
     texts = model.render_seeds([0, 1, 2])
     assert len(texts) == 3 and all(isinstance(t, str) for t in texts)
     assert texts == model.render_seeds([0, 1, 2])
@@ -240,7 +241,7 @@ def test_a_real_run_through_the_session(tmp_path):
     assert isinstance(beam[0], str)
 
     plain = {**overrides, "net": {**overrides["net"], "adv_weight": 0.0}}
-    session = TrainingSession.create(tmp_path / "plain", "text", folder, steps=17, pretrain_steps=12, device="cpu",
+    session = TrainingSession.create(tmp_path / "plain", get_domain("text"), folder, steps=17, pretrain_steps=12, device="cpu",
                                      overrides=plain)
     events.clear()
     assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"

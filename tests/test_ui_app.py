@@ -22,6 +22,7 @@ from PySide6.QtGui import QDropEvent, QGuiApplication
 from studio.core import checkpoints as ck
 from toy_domain import write_toy_folder
 from ui_helpers import WAIT_MS, button, close_window, open_window, save_to
+from studio.domains import get_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -161,7 +162,7 @@ def test_train_pause_resume_stop_explore_export_and_reopen(qtbot, studio_env, da
     from studio.core.model import load_model
 
     assert tab.gallery.current_step() == stopped_at  # the model's own snapshot: rendered again as `sample` does
-    assert seed_file["pixels"] == np.asarray(load_model(run).render_seeds_exactly([3])[0]).tolist()
+    assert seed_file["pixels"] == np.asarray(load_model(run, get_domain).render_seeds_exactly([3])[0]).tolist()
 
     grid = studio_env / "exports" / "grid.json"
     save_to(monkeypatch, grid)

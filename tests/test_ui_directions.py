@@ -15,6 +15,7 @@ from studio.domains.painting.codec import read_png_info
 from studio.ui.explorer import Explorer
 from studio.ui.views import view_for
 from ui_helpers import close_window, open_window, only_media, save_to
+from studio.domains import get_domain
 
 pytestmark = pytest.mark.usefixtures("themed")
 WAIT_MS = 20_000
@@ -45,7 +46,7 @@ def _settled(ex: Explorer, qtbot) -> np.ndarray:
 def test_sliders_steer_the_preview_and_names_persist_after_reopening(painting_run, qtbot, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(painting_run, run)
-    model = load_model(run)
+    model = load_model(run, get_domain)
     ex = _explorer(qtbot, model)
     panel = ex.directions
     assert panel.directions() is None and panel.find_button.isVisible()
@@ -71,7 +72,7 @@ def test_sliders_steer_the_preview_and_names_persist_after_reopening(painting_ru
     assert info["edits"] == {"glow": 3.0} and info["seed"] is None and info["directions_step"] == model.step
     ex.close()
 
-    again = _explorer(qtbot, load_model(run))  # the run reopened
+    again = _explorer(qtbot, load_model(run, get_domain))  # the run reopened
     assert again.directions.directions() is not None
     assert again.directions.directions().name(0) == "glow" and again.directions.edits() == {}
     assert main(["sample", str(run), "--count", "1", "--edit", "glow=3", "--out", str(tmp_path / "g.png")]) == 0

@@ -21,6 +21,7 @@ from studio.domains.music.synth import read_wav_info
 from studio.ui.audio_player import NO_DEVICE, AudioPlayer, encode, load_backend
 from studio.ui.music_controls import SAMPLE_RATE, MusicControls
 from ui_helpers import WAIT_MS, button, close_window, only_media, open_with_controls, save_to
+from studio.domains import get_domain
 
 
 
@@ -28,7 +29,7 @@ def _train(data: Path, run: Path, preset: str) -> Path:
     from studio.core.session import TrainingSession
 
     overrides = {"batch_size": 4, "sample_every": 1, "metrics_every": 100, "checkpoint_every": 100}
-    session = TrainingSession.create(run, "music", data, preset=preset, steps=2, seed=0, device="cpu",
+    session = TrainingSession.create(run, get_domain("music"), data, preset=preset, steps=2, seed=0, device="cpu",
                                      overrides=overrides)
     assert session.run() == "finished"
     return run

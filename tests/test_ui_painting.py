@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from ui_helpers import WAIT_MS, button, close_window, only_media, open_window, save_to
+from studio.domains import get_domain
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def trained_run(tmp_path_factory):
         pixels[10:30, 10:30] = rng.integers(0, 256, 3)
         Image.fromarray(pixels).save(data / f"square-{i:02d}.png")
     overrides = {"batch_size": 8, "sample_every": 2, "metrics_every": 4, "checkpoint_every": 4}
-    session = TrainingSession.create(root / "run", "painting", data, preset="cpu-32", steps=4, seed=1,
+    session = TrainingSession.create(root / "run", get_domain("painting"), data, preset="cpu-32", steps=4, seed=1,
                                      device="cpu", overrides=overrides)
     assert session.run() == "finished", session.error
     return data, root / "run"

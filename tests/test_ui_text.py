@@ -13,6 +13,7 @@ from studio.domains.text.metrics import words
 from studio.domains.text.options import DEFAULT_OPTIONS
 from studio.ui.text_controls import DecodingControls, TextControls, health_text, line_problem
 from ui_helpers import WAIT_MS, close_window, only_media, open_with_controls
+from studio.domains import get_domain
 
 ANIMALS = ("cat", "dog", "owl", "fox", "hen", "elk")
 PLACES = ("hill", "moor", "barn", "wood", "lake")
@@ -53,7 +54,7 @@ def _train_tiny_text_run(root, folder, import_options: dict):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # module fixtures run before conftest's per-test thread setting
     try:
-        session = TrainingSession.create(root / "run", "text", folder, steps=190, pretrain_steps=150,
+        session = TrainingSession.create(root / "run", get_domain("text"), folder, steps=190, pretrain_steps=150,
                                          device="cpu", overrides=overrides)
         assert session.run() == "finished", session.error
     finally:

@@ -9,6 +9,7 @@ from studio.core.latent import seed_to_z
 from studio.ui.explorer import BOTTOM_RIGHT, TOP_RIGHT, Explorer
 from studio.ui.views import view_for
 from studio.ui.walk_export import WalkExportDialog, WalkSettings
+from studio.domains import get_domain
 
 pytestmark = pytest.mark.usefixtures("themed")
 
@@ -113,7 +114,7 @@ def test_the_seed_browser_pages_and_sends_a_seed_to_a_corner(explorer, qtbot, sc
 def test_the_seed_browser_with_the_shipped_painting_model(qtbot, screenshot_dir):
     from studio.core.model import load_shipped_model
 
-    model = load_shipped_model("painting")
+    model = load_shipped_model(get_domain("painting"))
     if model is None:
         pytest.skip("no shipped painting model")
     ex = Explorer()

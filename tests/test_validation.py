@@ -14,6 +14,7 @@ from studio.core.checkpoints import CheckpointError, list_checkpoints
 from studio.core.model import load_model, load_model_file, shipped_model_path
 from studio.core.validation import DescriptionError, read_header
 from toy_domain import write_toy_folder
+from studio.domains import get_domain
 
 BIG = 10**8  # elements: a real tensor this large means the nets were built from the tampered numbers
 
@@ -125,7 +126,7 @@ def test_a_tensor_of_the_wrong_dtype_is_refused(run):
     record["sha256"] = ""  # as someone re-saving the file would leave it: only the header can tell
     json_path.write_text(json.dumps(record))
     with pytest.raises(CheckpointError, match=r"tensor G_ema\.0\.weight is F64, the nets hold F32"):
-        load_model(run, checkpoint=json_path)
+        load_model(run, get_domain, checkpoint=json_path)
 
 
 @pytest.fixture
@@ -142,7 +143,7 @@ def test_a_domain_declares_its_own_limits(model_file, allocations):
     record["meta"]["size"] = -64
     model_file.with_suffix(".json").write_text(json.dumps(record))
     with pytest.raises(DescriptionError, match=r"shared\.json: meta\.size = -64 is negative"):
-        load_model_file(model_file)
+        load_model_file(model_file, get_domain)
 
 
 def test_a_pickle_renamed_safetensors_is_refused_without_running(model_file, tmp_path):
@@ -154,10 +155,10 @@ def test_a_pickle_renamed_safetensors_is_refused_without_running(model_file, tmp
 
     model_file.write_bytes(pickle.dumps({"G_ema.weight": Payload()}))
     with pytest.raises(DescriptionError, match="shared.safetensors: not a safetensors file"):
-        load_model_file(model_file)
+        load_model_file(model_file, get_domain)
     torch.save({"G_ema.weight": torch.zeros(2)}, model_file)  # torch's own zip of pickles
     with pytest.raises(DescriptionError, match="not a safetensors file"):
-        load_model_file(model_file)
+        load_model_file(model_file, get_domain)
     assert not marker.exists()
 
 

@@ -152,17 +152,21 @@ class Pretrainer(Protocol):
     """An optional first phase run before the GAN (the text autoencoder).
 
     After ``total_steps`` steps the trainer encodes the whole corpus once with
-    :meth:`encode` and the GAN learns to imitate those codes.  An adversarial
-    pretrainer (``adversarial_weight`` > 0, ARAE) is handed the critic at every
-    step and the GAN trains alongside on ``last_codes``, ``adversarial_d_steps``
-    critic steps each time.
+    :meth:`encode` and the GAN learns to imitate those codes.  The trainer asks
+    :meth:`gan_alongside` whether the GAN should also train during the phase
+    (ARAE): then every step is handed the critic and followed by GAN steps on
+    :meth:`gan_batch`, and a fresh GAN starts on the final codes.
     """
 
+    title: str  # what the phase trains, as a sentence names it ("the autoencoder")
     total_steps: int
     modules: dict[str, "nn.Module"]  # saved in checkpoints, handed to decode as ModelContext.aux
-    adversarial_weight: float  # optional: a pretrainer without it is plain (0)
-    adversarial_d_steps: int  # needed when adversarial_weight > 0, like last_codes
-    last_codes: "torch.Tensor | None"  # the GAN's real data for the step after an adversarial one
+
+    def gan_alongside(self) -> int:
+        """Critic steps the GAN takes after each of this phase's steps; 0 when it waits for the phase to end."""
+
+    def gan_batch(self) -> "torch.Tensor | None":
+        """With :meth:`gan_alongside`: the GAN's real data for the step after this phase's last one."""
 
     def step(self, real: "torch.Tensor", critic: "nn.Module | None" = None) -> dict[str, float]:
         """One optimisation step on a real batch (pulled toward the ``critic``'s view if given); figures to plot."""
@@ -190,6 +194,12 @@ class Neighbour:
     distance: float  # 0 = identical; the domain's own scale
     label: str  # how close, in words ("RMS distance 0.08")
     copied: bool = False  # close enough to count as a copy in the domain's copy rate
+
+
+DomainResolver = Callable[[str], "Domain"]
+"""A domain name (as run folders and model files record it) -> its Domain; ValueError naming the known ones.
+
+The CLI and the window pass the registry's ``studio.domains.get_domain``: core never looks a domain up itself."""
 
 
 class Domain(Protocol):

@@ -16,7 +16,7 @@ import torch
 from studio.core import checkpoints as ck
 from studio.core.devices import pick_device
 from studio.core.files import write_atomically, write_text_atomically
-from studio.core.domain import Domain, ModelContext, Preset
+from studio.core.domain import Domain, DomainResolver, ModelContext, Preset
 from studio.core.exact import aligned_input, exact_inference
 from studio.core.latent import seeds_to_z, truncate
 from studio.core.runs import RUN_FILE, RunDir
@@ -117,10 +117,11 @@ class Model:
         return record
 
 
-def load_model(run_dir: str | Path, device: str | None = "cpu", checkpoint: str | Path | None = None) -> Model:
-    """The run's newest readable checkpoint (or the given one) as a :class:`Model`."""
+def load_model(run_dir: str | Path, domains: DomainResolver, device: str | None = "cpu",
+               checkpoint: str | Path | None = None) -> Model:
+    """The run's newest readable checkpoint (or the given one) as a :class:`Model`; ``domains`` resolves the run's."""
     run = RunDir.open(run_dir)
-    plan = _plan_of_run(run)
+    plan = _plan_of_run(run, domains)
     ckpt = (ck.read_checkpoint(checkpoint, plan.expected) if checkpoint
             else ck.load_latest(run.checkpoints, plan.expected))
     if ckpt is None:
@@ -131,17 +132,17 @@ def load_model(run_dir: str | Path, device: str | None = "cpu", checkpoint: str 
     return model
 
 
-def load_live_model(run_dir: str | Path, arrays: dict[str, np.ndarray], step: int) -> Model:
+def load_live_model(run_dir: str | Path, domains: DomainResolver, arrays: dict[str, np.ndarray], step: int) -> Model:
     """A CPU model from the numpy weights a training session sends its live viewers (session ``weights`` event)."""
     tensors = {name: torch.from_numpy(np.asarray(array)) for name, array in arrays.items()}
     run = RunDir.open(run_dir)
-    plan = _plan_of_run(run)
+    plan = _plan_of_run(run, domains)
     return model_from_tensors(plan.domain, plan.preset, plan.meta, tensors, torch.device("cpu"), int(step), run.path)
 
 
-def _plan_of_run(run: RunDir) -> Plan:
+def _plan_of_run(run: RunDir, domains: DomainResolver) -> Plan:
     """The nets the run's ``run.json`` describes, checked before anything is allocated."""
-    return plan_run(read_description(run.path / RUN_FILE), run.path / RUN_FILE)
+    return plan_run(read_description(run.path / RUN_FILE), run.path / RUN_FILE, domains)
 
 
 def model_from_tensors(domain: Domain, preset: Preset, meta: dict[str, Any], tensors: dict[str, torch.Tensor],
@@ -169,10 +170,19 @@ def shipped_model_path(domain_name: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def load_shipped_model(domain_name: str, device: str | None = "cpu") -> "Model | None":
+def load_shipped_model(domain: Domain, device: str | None = "cpu") -> "Model | None":
     """The domain's built-in demo model (explored before any training), or None when none ships."""
-    path = shipped_model_path(domain_name)
-    return load_model_file(path, device) if path is not None else None
+    path = shipped_model_path(domain.name)
+    return load_model_file(path, _only(domain), device) if path is not None else None
+
+
+def _only(domain: Domain) -> DomainResolver:
+    """Resolves ``domain``'s own name alone: a shipped model file naming another medium is refused."""
+    def resolve(name: str) -> Domain:
+        if name != domain.name:
+            raise ValueError(f"a {name} model where a {domain.name} model was expected")
+        return domain
+    return resolve
 
 
 def save_model_file(model: Model, path: str | Path, note: str = "") -> Path:
@@ -201,14 +211,14 @@ def save_model_file(model: Model, path: str | Path, note: str = "") -> Path:
     return path
 
 
-def load_model_file(path: str | Path, device: str | None = "cpu") -> Model:
-    """A model written by :func:`save_model_file` (only tensors and JSON are read)."""
+def load_model_file(path: str | Path, domains: DomainResolver, device: str | None = "cpu") -> Model:
+    """A model written by :func:`save_model_file` (only tensors and JSON are read); ``domains`` resolves its domain."""
     from safetensors.torch import load_file
 
     path = Path(path)
     json_path = path.with_suffix(".json")
     record = read_description(json_path)
-    plan = plan_model_file(record, json_path)
+    plan = plan_model_file(record, json_path, domains)
     check_tensors(path, plan.expected, half_ok=True)
     try:
         tensors = {k: (v.float() if v.is_floating_point() else v) for k, v in load_file(str(path)).items()}

@@ -20,13 +20,12 @@ import torch
 from studio.core import checkpoints as ck
 from studio.core.devices import configure_threads, describe, pick_device
 from studio.core.distributed import DistContext
-from studio.core.domain import Corpus, Domain, Preset, ProgressFn
+from studio.core.domain import Corpus, Domain, DomainResolver, Preset, ProgressFn
 from studio.core.latent import seeds_to_z
 from studio.core.runs import RUN_FILE, RunDir
 from studio.core.steps import run_steps, split_steps
 from studio.core.trainer import GANTrainer, TrainingDiverged
 from studio.core.validation import plan_run
-from studio.domains import get_domain
 
 EventFn = Callable[[str, dict[str, Any]], None]
 
@@ -114,7 +113,7 @@ class TrainingSession:
     def create(
         cls,
         run_dir: str | Path,
-        domain_name: str,
+        domain: Domain,
         data_dir: str | Path,
         preset: str | None = None,
         steps: int | None = None,
@@ -127,11 +126,10 @@ class TrainingSession:
     ) -> "TrainingSession":
         """A new run of ``steps`` steps in all (the preset's by default), ``pretrain_steps`` of them the first
         phase's (the preset's proportion by default): see core/steps.py."""
-        domain = get_domain(domain_name)
         dev = pick_device(device)
         preset_name = preset or domain.default_preset(dev.type)
         if preset_name not in domain.presets:
-            raise ValueError(f"unknown {domain_name} preset {preset_name!r}; known: {', '.join(domain.presets)}")
+            raise ValueError(f"unknown {domain.name} preset {preset_name!r}; known: {', '.join(domain.presets)}")
         effective = apply_overrides(domain.presets[preset_name], overrides)
         pretrain, total = split_steps(domain, effective, steps, pretrain_steps)
         corpus = domain.import_folder(data_dir, effective.import_options, progress=import_progress)
@@ -163,6 +161,7 @@ class TrainingSession:
     def open(
         cls,
         run_dir: str | Path,
+        domains: DomainResolver,
         data_dir: str | Path | None = None,
         steps: int | None = None,
         device: str | None = None,
@@ -174,12 +173,13 @@ class TrainingSession:
         ``steps`` in all (both phases, as when it began).  Its first phase's length was set when it began:
         ``pretrain_steps`` may only repeat it.
 
-        Under ``torchrun`` the other processes open the run read-only, after rank 0.
+        ``domains`` resolves the domain name the run records.  Under ``torchrun`` the other processes open the
+        run read-only, after rank 0.
         """
         writer = dist is None or dist.is_main
         run = RunDir.open(run_dir)
         config = run.read_config()
-        plan = plan_run(config, run.path / RUN_FILE)  # an edited or damaged run.json is refused before allocating
+        plan = plan_run(config, run.path / RUN_FILE, domains)  # an edited or damaged run.json is refused before allocating
         domain, preset = plan.domain, plan.preset
         folder = Path(data_dir) if data_dir else Path(config["data_dir"])
         if not folder.is_dir():

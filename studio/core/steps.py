@@ -50,8 +50,8 @@ def split_steps(domain: Domain, preset: Preset, total: int | None = None,
         pretrain = min(max(share, 1), total - 1)
     pretrain = int(pretrain)
     if total < 2 or not 1 <= pretrain < total:
-        raise ValueError(f"--steps {total} with --pretrain-steps {pretrain}: a {domain.name} run trains its "
-                         "autoencoder first and then its GAN, so it needs at least one step of each "
+        raise ValueError(f"--steps {total} with --pretrain-steps {pretrain}: a {domain.name} run trains a "
+                         "first phase and then its GAN, so it needs at least one step of each "
                          "(--pretrain-steps from 1 to --steps minus 1)")
     return pretrain, total
 

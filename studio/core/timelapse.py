@@ -15,7 +15,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from studio.core.animation import ANIMATION_SUFFIXES, DEFAULT_FPS, INFO_KEY, write_animation
-from studio.core.domain import ModelContext
+from studio.core.domain import DomainResolver, ModelContext
 from studio.core.runs import RUN_FILE, RunDir
 from studio.core.validation import plan_run, read_description
 
@@ -26,10 +26,10 @@ class TimelapseError(ValueError):
     """A run with nothing to film, a domain without pictures, or an output that is no animation."""
 
 
-def timelapse_frames(run_dir: str | Path) -> tuple[list[int], list[np.ndarray], list[int]]:
+def timelapse_frames(run_dir: str | Path, domains: DomainResolver) -> tuple[list[int], list[np.ndarray], list[int]]:
     """(steps, captioned grid pictures, seeds) of every readable snapshot of the run, oldest first."""
     run = RunDir.open(run_dir)
-    plan = plan_run(read_description(run.path / RUN_FILE), run.path / RUN_FILE)
+    plan = plan_run(read_description(run.path / RUN_FILE), run.path / RUN_FILE, domains)
     grid_picture = getattr(plan.domain, "grid_picture", None)
     if grid_picture is None:
         raise TimelapseError(f"{run.path}: a {plan.domain.name} run has no pictures to make a timelapse of")
@@ -62,12 +62,12 @@ def captioned(picture: np.ndarray, text: str) -> np.ndarray:
     return np.asarray(canvas)
 
 
-def write_timelapse(run_dir: str | Path, out: str | Path, fps: float = DEFAULT_FPS,
+def write_timelapse(run_dir: str | Path, out: str | Path, domains: DomainResolver, fps: float = DEFAULT_FPS,
                     size: int | None = None) -> tuple[Path, int]:
     """Writes the run's timelapse as ``out``'s extension names; returns the file and its number of frames."""
     if Path(out).suffix.lower() not in ANIMATION_SUFFIXES:
         raise TimelapseError(f"{out}: a timelapse is written as {', '.join(ANIMATION_SUFFIXES)}")
-    steps, frames, seeds = timelapse_frames(run_dir)
+    steps, frames, seeds = timelapse_frames(run_dir, domains)
     info = {"timelapse": str(Path(run_dir).resolve()), "steps": steps, "seeds": seeds, "fps": fps, "size": size}
     comment = INFO_KEY + ":" + json.dumps(info, separators=(",", ":"))
     return write_animation(frames, out, comment, fps, size), len(frames)

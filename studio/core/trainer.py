@@ -139,8 +139,8 @@ class GANTrainer:
                 if self.adversarial_pretraining:
                     self._build_gan()
                     nets += [self.G, self.D, self.G_ema]
-                    self.events.append(f"step {self.step}: the autoencoder is done; a fresh generator now learns "
-                                       "its final codes, so the samples start again from rough lines")
+                    self.events.append(f"step {self.step}: {self.pretrainer.title} is done; a fresh generator now "
+                                       "learns its final codes, so the samples start again from rough ones")
                 if self.dist is not None:
                     broadcast_modules(nets)
                 self.encode_corpus()
@@ -159,7 +159,7 @@ class GANTrainer:
     @property
     def adversarial_pretraining(self) -> bool:
         """True where a G trains beside the pretrainer (ARAE), so there are samples to show from the first step."""
-        return self.pretrainer is not None and float(getattr(self.pretrainer, "adversarial_weight", 0.0)) > 0
+        return self.pretrainer is not None and self.pretrainer.gan_alongside() > 0
 
     def _pretrain_step(self) -> dict[str, float]:
         """A pretrainer step; an adversarial one (ARAE) is followed by a GAN step on the batch's own codes.
@@ -174,8 +174,9 @@ class GANTrainer:
         assert pre is not None
         adversarial = self.adversarial_pretraining
         figures = pre.step(self._pretrain_rows(), critic=self.D if adversarial else None)
-        if adversarial and pre.last_codes is not None:
-            figures.update(self._gan_step(pool=pre.last_codes, d_steps=int(pre.adversarial_d_steps)))
+        codes = pre.gan_batch() if adversarial else None
+        if codes is not None:
+            figures.update(self._gan_step(pool=codes, d_steps=pre.gan_alongside()))
         return figures
 
     def _gan_step(self, pool: torch.Tensor | None = None, d_steps: int | None = None) -> dict[str, float]:

@@ -17,7 +17,7 @@ from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from studio.core.domain import Domain, Preset
+from studio.core.domain import Domain, DomainResolver, Preset
 
 if TYPE_CHECKING:
     from torch import nn
@@ -82,17 +82,17 @@ def read_description(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def plan_run(config: Mapping[str, Any], path: str | Path) -> Plan:
-    """Checks a run's ``run.json`` (already parsed) and plans its nets."""
+def plan_run(config: Mapping[str, Any], path: str | Path, domains: DomainResolver) -> Plan:
+    """Checks a run's ``run.json`` (already parsed) and plans its nets; ``domains`` resolves the name it records."""
     corpus = _field(config, "corpus", dict, path)
     _check_int(config, "steps", (0, PRESET_LIMITS["steps"][1]), path, "")
-    return _plan(config, _field(corpus, "meta", dict, path, "corpus."), path)
+    return _plan(config, _field(corpus, "meta", dict, path, "corpus."), path, domains)
 
 
-def plan_model_file(record: Mapping[str, Any], path: str | Path) -> Plan:
-    """Checks a model file's ``.json`` (already parsed) and plans its nets."""
+def plan_model_file(record: Mapping[str, Any], path: str | Path, domains: DomainResolver) -> Plan:
+    """Checks a model file's ``.json`` (already parsed) and plans its nets; ``domains`` resolves its domain."""
     _check_int(record, "step", (0, PRESET_LIMITS["steps"][1]), path, "")
-    return _plan(record, _field(record, "meta", dict, path), path)
+    return _plan(record, _field(record, "meta", dict, path), path, domains)
 
 
 def check_tensors(path: str | Path, expected: Expected, half_ok: bool = False) -> None:
@@ -152,13 +152,12 @@ def read_header(path: str | Path) -> dict[str, tuple[tuple[int, ...], str]]:
     return header
 
 
-def _plan(description: Mapping[str, Any], meta: dict[str, Any], path: str | Path) -> Plan:
-    from studio.domains import domain_names, get_domain
-
+def _plan(description: Mapping[str, Any], meta: dict[str, Any], path: str | Path, domains: DomainResolver) -> Plan:
     name = _field(description, "domain", str, path)
-    if name not in domain_names():
-        raise DescriptionError(f"{path}: unknown domain {name!r}; known: {', '.join(domain_names())}")
-    domain = get_domain(name)
+    try:
+        domain = domains(name)
+    except ValueError as exc:  # the resolver's message names the known domains
+        raise DescriptionError(f"{path}: {exc}") from exc
     preset = _preset(_field(description, "preset", dict, path), path)
     limits: Mapping[str, tuple[int, int]] = getattr(domain, "limits", {})
     sections = {"net": preset.net, "meta": meta}

@@ -110,7 +110,7 @@ def load_run_history(path: str, max_snapshots: int = MAX_HISTORY_SNAPSHOTS) -> R
     steps, series = records_to_series(run.read_metrics())
     history = RunHistory(path, steps, series)
     try:
-        history.model = load_model(path, device="auto")
+        history.model = load_model(path, get_domain, device="auto")
     except (CheckpointError, OSError, ValueError, RuntimeError) as exc:
         history.notes.append(str(exc))
     samples = run.list_samples()
@@ -143,7 +143,7 @@ def model_from_weights(run_dir: str, payload: dict[str, Any]) -> Any:
     """
     from studio.core.model import load_live_model
 
-    return load_live_model(run_dir, payload["tensors"], int(payload["step"]))
+    return load_live_model(run_dir, get_domain, payload["tensors"], int(payload["step"]))
 
 
 class DomainTab(QWidget):
@@ -355,7 +355,7 @@ class DomainTab(QWidget):
         def load() -> Any:
             from studio.core.model import load_shipped_model
 
-            return load_shipped_model(self.domain_name)
+            return load_shipped_model(self.domain)
 
         self._models.submit(load, self._use_shipped_model,
                             lambda text: self.statusMessage.emit(f"The built-in model could not be loaded: {text}",
@@ -487,7 +487,7 @@ class DomainTab(QWidget):
         def load() -> Any:
             from studio.core.model import load_model
 
-            return load_model(run, device="auto")
+            return load_model(run, get_domain, device="auto")
 
         self._models.submit(load, self._use_model,
                             lambda text: self.statusMessage.emit(f"Could not load the model: {text}", 8000))
@@ -662,7 +662,7 @@ class DomainTab(QWidget):
         path = self.ask_save_path("Export timelapse", f"{Path(run).name}-timelapse", self.domain.walk_suffix)
         if path is not None:
             self.statusMessage.emit("Making the timelapse…", 0)
-            self._write_in_background(path, lambda: write_timelapse(run, path, DEFAULT_FPS)[0], "timelapse")
+            self._write_in_background(path, lambda: write_timelapse(run, path, get_domain, DEFAULT_FPS)[0], "timelapse")
 
     def _write_in_background(self, path: Path, save: Callable[[], Any], what: str) -> None:
         """Renders and writes on a worker (many exact renders take a moment); reported like :meth:`_write`."""

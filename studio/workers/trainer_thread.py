@@ -68,16 +68,17 @@ class TrainingThread(QThread):
 
     def _open_session(self):
         from studio.core.session import TrainingSession
+        from studio.domains import get_domain
 
         r = self.request
         progress = self.importProgress.emit
         if r["mode"] == "resume":
             return TrainingSession.open(
-                r["run_dir"], data_dir=r.get("data_dir"), steps=r.get("steps"), device=r.get("device"),
+                r["run_dir"], get_domain, data_dir=r.get("data_dir"), steps=r.get("steps"), device=r.get("device"),
                 import_progress=progress,
             )
         return TrainingSession.create(
-            r["run_dir"], r["domain"], r["data_dir"], preset=r.get("preset"), steps=r.get("steps"),
+            r["run_dir"], get_domain(r["domain"]), r["data_dir"], preset=r.get("preset"), steps=r.get("steps"),
             seed=int(r.get("seed", 0)), device=r.get("device", "auto"), overrides=r.get("overrides"),
             import_progress=progress,
         )

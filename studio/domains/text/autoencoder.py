@@ -197,6 +197,8 @@ class AutoencoderPretrainer:
     lines' 0.73) and decoded to blends of them, generic and alike.
     """
 
+    title = "the autoencoder"
+
     def __init__(self, preset: Preset, meta: dict[str, Any], device: torch.device | str, rows: torch.Tensor) -> None:
         self.net = net_options(preset)
         self.device = torch.device(device)
@@ -210,6 +212,13 @@ class AutoencoderPretrainer:
         self.adversarial_weight = float(self.net["adv_weight"])
         self.adversarial_d_steps = int(self.net["adv_d_steps"])
         self.last_codes: torch.Tensor | None = None
+
+    def gan_alongside(self) -> int:
+        """ARAE's GAN steps after each autoencoder step (``adv_d_steps`` critic steps), none for a plain one."""
+        return self.adversarial_d_steps if self.adversarial_weight > 0 else 0
+
+    def gan_batch(self) -> torch.Tensor | None:
+        return self.last_codes
 
     def learning_rate(self) -> float:
         base, floor = float(self.net["ae_lr"]), float(self.net["ae_lr_floor"])
