@@ -224,9 +224,7 @@ def walk_frames(args: argparse.Namespace) -> int:
 
 
 def check_walk_out(domain: Any, out: str) -> None:
-    from studio.core.domain import walk_suffixes
-
-    kinds = walk_suffixes(domain)
+    kinds = domain.walk_suffixes
     if Path(out).suffix.lower() not in kinds:
         raise SystemExit(f"{out}: a {domain.name} walk is written as {' or '.join(kinds)} (the extension chooses)")
 

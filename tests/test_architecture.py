@@ -39,3 +39,12 @@ def test_listing_domains_and_presets_does_not_load_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_every_registered_domain_builds_on_domain_base():
+    """Generic code reads optional members directly: a domain outside DomainBase would fail in the middle of a run."""
+    from studio.core.domain import DomainBase
+    from studio.domains import domain_names, get_domain
+
+    outside = [name for name in domain_names() if not isinstance(get_domain(name), DomainBase)]
+    assert not outside, f"{outside} should subclass studio.core.domain.DomainBase"

@@ -15,10 +15,10 @@ from torch import nn
 
 from studio.core import corpus_cache
 from studio.core.augment import diff_augment
-from studio.core.domain import Corpus, ImportReport, ModelContext, Preset
+from studio.core.domain import Corpus, DomainBase, ImportReport, ModelContext, Preset
 
 
-class ToyDomain:
+class ToyDomain(DomainBase):
     name = "toy"
     title = "Toy"
     artifact_suffix = ".json"
@@ -64,12 +64,6 @@ class ToyDomain:
 
     def build_discriminator(self, preset: Preset, meta: dict[str, Any]) -> nn.Module:
         return nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1), nn.Flatten(0))
-
-    def pretrainer(self, preset, corpus, device):
-        return None
-
-    def aux_modules(self, preset, meta):
-        return {}
 
     def real_batch(self, batch: torch.Tensor, meta, train: bool) -> torch.Tensor:
         return batch.float() / 127.5 - 1.0

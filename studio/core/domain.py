@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
 
 if TYPE_CHECKING:  # torch is imported lazily so the window opens fast
     import numpy as np
@@ -211,7 +212,7 @@ class Domain(Protocol):
     walk_suffix: str  # ".gif", ".mid", ".txt"
     walk_suffixes: tuple[str, ...]
     """Optional: every file type :meth:`save_walk` writes, ``walk_suffix`` first (a picture domain's GIF, WebP and
-    MP4); see :func:`walk_suffixes`."""
+    MP4)."""
     presets: dict[str, Preset]
     figure_panels: dict[str, list[str]]
     """Optional: plot panel title -> the :meth:`metrics` figures it draws, for figures of different scales.
@@ -283,13 +284,15 @@ class Domain(Protocol):
         """Exports many artifacts as one file (a PNG grid, a MIDI of phrases, a text file)."""
 
     def grid_picture(self, artifacts: Sequence[Any]) -> "np.ndarray":
-        """Optional: many artifacts as one H x W x 3 uint8 picture, the frame of a training timelapse."""
+        """Optional (None where a medium has no pictures): many artifacts as one H x W x 3 uint8 picture, the
+        frame of a training timelapse."""
 
     def preview_items(self, rows: "np.ndarray", meta: dict[str, Any]) -> list[Any]:
         """Corpus rows (the integer layout the corpus stores) -> artifacts, for the dataset panel's thumbnails."""
 
     def nearest_training(self, artifacts: Sequence[Any], corpus: Corpus) -> list[Neighbour]:
-        """The closest training item to each sample, so the artist can see whether the model copies."""
+        """Optional (None where a medium has no distance): the closest training item to each sample, so the
+        artist can see whether the model copies."""
 
     def reference_metrics(self, corpus: Corpus) -> dict[str, float]:
         """The corpus's own values of the figures :meth:`metrics` logs ({} when none make sense);
@@ -304,6 +307,37 @@ class Domain(Protocol):
         a caller asks for."""
 
 
-def walk_suffixes(domain: Domain) -> tuple[str, ...]:
-    """The file types ``domain`` writes walks as, its usual one first."""
-    return tuple(getattr(domain, "walk_suffixes", None) or (domain.walk_suffix,))
+class DomainBase:
+    """Every optional :class:`Domain` member with its default, so a domain class writes only what it has.
+
+    Generic code reads these members directly, never with ``getattr``: a
+    domain that subclasses this is complete by construction once it writes
+    the required members.  The two capabilities left ``None`` are ones the
+    window offers only where they exist (a timelapse, the copy check).
+    """
+
+    figure_panels: Mapping[str, list[str]] = MappingProxyType({})  # no panels: every figure on the default plots
+    figure_labels: Mapping[str, str] = MappingProxyType({})
+    limits: Mapping[str, tuple[int, int]] = MappingProxyType({})
+    grid_picture: Callable[[Sequence[Any]], "np.ndarray"] | None = None
+    nearest_training: Callable[[Sequence[Any], Corpus], list[Neighbour]] | None = None
+
+    @property
+    def walk_suffixes(self) -> tuple[str, ...]:
+        return (self.walk_suffix,)  # type: ignore[attr-defined]
+
+    def pretrainer(self, preset: Preset, corpus: Corpus, device: "torch.device") -> Pretrainer | None:
+        return None
+
+    def pretrain_steps(self, preset: Preset) -> int:
+        return 0
+
+    def aux_modules(self, preset: Preset, meta: dict[str, Any]) -> dict[str, "nn.Module"]:
+        return {}
+
+    def reference_metrics(self, corpus: Corpus) -> dict[str, float]:
+        return {}
+
+    def calibrate_decoding(self, generate: Callable[[list[int]], "torch.Tensor"], corpus: Corpus,
+                           ctx: ModelContext) -> dict[str, Any]:
+        return {}

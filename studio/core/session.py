@@ -380,15 +380,17 @@ class TrainingSession:
 
     def _calibrate(self, emit: EventFn) -> None:
         """The domain's decode options fitted to the model as training stops (text: its phrasing weight)."""
-        calibrate = getattr(self.domain, "calibrate_decoding", None)
-        if not self.is_main or calibrate is None:
+        if not self.is_main:
             return
         started = time.monotonic()
         trainer = self.trainer
+
+        def generate(seeds: list[int]) -> torch.Tensor:
+            return trainer.generate(seeds_to_z(seeds, self.preset.z_dim))
+
         try:
             with torch.random.fork_rng(devices=[]):
-                self.decode_defaults = calibrate(lambda seeds: trainer.generate(seeds_to_z(seeds, self.preset.z_dim)),
-                                                 self.corpus, trainer.model_context())
+                self.decode_defaults = self.domain.calibrate_decoding(generate, self.corpus, trainer.model_context())
         except (RuntimeError, ValueError) as exc:  # the model is saved all the same, with the usual defaults
             self.decode_defaults = {}
             emit("message", {"text": f"could not fit this run's decoding: {_readable(exc)}"})

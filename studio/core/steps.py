@@ -18,8 +18,7 @@ from studio.core.domain import Domain, Preset
 
 def preset_pretrain_steps(domain: Domain, preset: Preset) -> int:
     """The first phase's length ``preset`` asks for (``Domain.pretrain_steps``); 0 for a one-phase medium."""
-    count = getattr(domain, "pretrain_steps", None)
-    return int(count(preset)) if count is not None else 0
+    return int(domain.pretrain_steps(preset))
 
 
 def preset_total_steps(domain: Domain, preset: Preset) -> int:

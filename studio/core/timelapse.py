@@ -30,7 +30,7 @@ def timelapse_frames(run_dir: str | Path, domains: DomainResolver) -> tuple[list
     """(steps, captioned grid pictures, seeds) of every readable snapshot of the run, oldest first."""
     run = RunDir.open(run_dir)
     plan = plan_run(read_description(run.path / RUN_FILE), run.path / RUN_FILE, domains)
-    grid_picture = getattr(plan.domain, "grid_picture", None)
+    grid_picture = plan.domain.grid_picture
     if grid_picture is None:
         raise TimelapseError(f"{run.path}: a {plan.domain.name} run has no pictures to make a timelapse of")
     ctx = ModelContext(plan.preset, plan.meta, torch.device("cpu"))

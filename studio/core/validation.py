@@ -159,9 +159,8 @@ def _plan(description: Mapping[str, Any], meta: dict[str, Any], path: str | Path
     except ValueError as exc:  # the resolver's message names the known domains
         raise DescriptionError(f"{path}: {exc}") from exc
     preset = _preset(_field(description, "preset", dict, path), path)
-    limits: Mapping[str, tuple[int, int]] = getattr(domain, "limits", {})
     sections = {"net": preset.net, "meta": meta}
-    for key, bounds in limits.items():
+    for key, bounds in domain.limits.items():
         section, _, leaf = key.partition(".")
         if leaf in sections[section]:
             _check_int(sections[section], leaf, bounds, path, section + ".")

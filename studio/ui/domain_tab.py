@@ -16,7 +16,6 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMessageBox, QPushButton, QScrollArea, QSplitter, QVBoxLayout,
                                QWidget)
 
-from studio.core.domain import walk_suffixes
 from studio.core.latent import seed_to_z
 from studio.core.runs import default_runs_root, is_run
 from studio.domains import get_domain
@@ -185,7 +184,7 @@ class DomainTab(QWidget):
             self.gallery.set_view(self.view)
             self.explorer.set_view(self.view)
             self.neighbours.set_view(self.view)
-        self.explorer.set_walk_suffixes(walk_suffixes(self.domain))
+        self.explorer.set_walk_suffixes(self.domain.walk_suffixes)
         self.export_grid_button = QPushButton("Export grid…")
         self.export_grid_button.setToolTip("Save the samples on screen as one file")
         self.export_grid_button.setEnabled(False)
@@ -213,7 +212,7 @@ class DomainTab(QWidget):
         self._left_layout = left_layout
         self._left = _Scroll(left, horizontal=False)
 
-        if hasattr(self.domain, "grid_picture"):  # a domain with pictures to film
+        if self.domain.grid_picture is not None:  # a domain with pictures to film
             self.gallery.add_header_widget(self.timelapse_button)
         self.gallery.add_header_widget(self.export_grid_button)
         self.gallery.add_footer_widget(self.neighbours)
@@ -270,9 +269,9 @@ class DomainTab(QWidget):
         if self._plots is None:
             from studio.ui.plots import DEFAULT_LABELS, DEFAULT_PANELS, LivePlots
 
-            figures = getattr(self.domain, "figure_panels", None)
+            figures = self.domain.figure_panels
             if figures:
-                labels = {**DEFAULT_LABELS, **getattr(self.domain, "figure_labels", {})}
+                labels = {**DEFAULT_LABELS, **self.domain.figure_labels}
                 self._plots = LivePlots({**DEFAULT_PANELS, **figures}, labels, only_listed=True)
             else:
                 self._plots = LivePlots()
@@ -397,7 +396,7 @@ class DomainTab(QWidget):
         self.neighbours.clear()
         self.references = {}
         self.training.set_data_folder(folder, corpus.report.items)
-        if corpus.report.items and hasattr(self.domain, "reference_metrics"):
+        if corpus.report.items:
             run_in_background(lambda: self.domain.reference_metrics(corpus),
                               lambda figures: self._set_references(corpus, figures),
                               lambda text: self.statusMessage.emit(f"No reference figures for the data: {text}", 8000),
@@ -426,7 +425,7 @@ class DomainTab(QWidget):
     def find_nearest_training(self, seed: int, artifact: Any) -> None:
         """Looks up the training item closest to the selected sample (on a worker) and shows the pair."""
         corpus = self.corpus
-        if corpus is None or artifact is None or not hasattr(self.domain, "nearest_training"):
+        if corpus is None or artifact is None or self.domain.nearest_training is None:
             return
         self.neighbours.show_pending(seed)
         self._nearest.submit(lambda: self.domain.nearest_training([artifact], corpus)[0],

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from studio.core.domain import CancelFn, Corpus, ModelContext, Neighbour, Preset, ProgressFn
+from studio.core.domain import CancelFn, Corpus, DomainBase, ModelContext, Neighbour, Preset, ProgressFn
 from studio.domains.music.layout import has_metre_track, layout_indices, note_rolls
 from studio.domains.music.presets import PRESETS
 from studio.domains.music.roll import DRUMS, MERGED_ROLES, Clip, clip_from_meta
@@ -93,7 +93,7 @@ def time_translation(x: "torch.Tensor", generator: "torch.Generator", ratio: flo
     return translation(x + 1.0, generator, ratio=ratio, axes="h") - 1.0
 
 
-class MusicDomain:
+class MusicDomain(DomainBase):
     """MIDI folders in, phrases of piano-roll out (see the module docstrings of this package)."""
 
     name = "music"
@@ -153,12 +153,6 @@ class MusicDomain:
         from studio.domains.music.nets import build_discriminator
 
         return build_discriminator(meta, preset.net)
-
-    def pretrainer(self, preset: Preset, corpus: Corpus, device: "torch.device") -> None:
-        return None
-
-    def aux_modules(self, preset: Preset, meta: dict[str, Any]) -> dict[str, "nn.Module"]:
-        return {}
 
     # -------------------------------------------------------------- outputs
     def binarise(self, output: "torch.Tensor", options: dict[str, Any],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from studio.core.domain import CancelFn, Corpus, ModelContext, Neighbour, Preset, ProgressFn
+from studio.core.domain import CancelFn, Corpus, DomainBase, ModelContext, Neighbour, Preset, ProgressFn
 from studio.domains.painting.presets import DEFAULTS, PRESETS
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def _size(preset: Preset, meta: dict[str, Any]) -> int:
     return int(meta.get("size") or preset.import_options.get("size", 64))
 
 
-class PaintingDomain:
+class PaintingDomain(DomainBase):
     name = "painting"
     title = "Painting"
     artifact_suffix = ".png"
@@ -86,12 +86,6 @@ class PaintingDomain:
         from studio.domains.painting.nets import build_discriminator
 
         return build_discriminator(preset.net, _size(preset, meta))
-
-    def pretrainer(self, preset: Preset, corpus: Corpus, device: "torch.device") -> None:
-        return None
-
-    def aux_modules(self, preset: Preset, meta: dict[str, Any]) -> dict[str, "nn.Module"]:
-        return {}
 
     # ------------------------------------------------------------- outputs
     def decode(self, output: "torch.Tensor", ctx: ModelContext) -> list["np.ndarray"]:
