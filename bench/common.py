@@ -62,6 +62,7 @@ def train_for(session: Any, minutes: float, snapshot: Callable[[Any], Any], at: 
     ``clock`` is wall-clock time by default; ``time.process_time`` counts the
     CPU time this process got, for a machine that other work shares.
     """
+    from studio.core.events import Event, Failed, Message
     from studio.core.session import TrainControl
 
     control = TrainControl()
@@ -70,17 +71,17 @@ def train_for(session: Any, minutes: float, snapshot: Callable[[Any], Any], at: 
     paused = 0.0
     start = clock()
 
-    def on_event(kind: str, payload: dict[str, Any]) -> None:
+    def on_event(event: Event) -> None:
         nonlocal paused
         trained = clock() - start - paused
         if pending and trained >= pending[0] * 60:
             began = clock()
             result.snapshots[pending.pop(0)] = snapshot(session)
             paused += clock() - began
-        if kind == "error":
-            print(f"training error: {payload.get('text')}", flush=True)
-        elif kind == "message":
-            print(f"  [{trained / 60:5.2f} min] {payload.get('text')}", flush=True)
+        if isinstance(event, Failed):
+            print(f"training error: {event.text}", flush=True)
+        elif isinstance(event, Message):
+            print(f"  [{trained / 60:5.2f} min] {event.text}", flush=True)
         if trained >= minutes * 60 - reserve_s:
             control.stop()
 

@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from studio.domains import get_domain
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,6 +51,8 @@ def child(args: argparse.Namespace) -> int:
     from studio.core import checkpoints
     from studio.core.runs import is_run
     from studio.core.session import TrainingSession
+    from studio.domains import get_domain
+    from studio.core.events import Event, Failed, Message
     from studio.core.trainer import GANTrainer
 
     def shimmed_save(tensors, filename, metadata=None):
@@ -97,9 +98,9 @@ def child(args: argparse.Namespace) -> int:
         )
     print(f"resumed {session.trainer.step}", flush=True)
 
-    def on_event(kind: str, payload: dict) -> None:
-        if kind in ("message", "error"):
-            print(f"{kind}: {payload['text']}", flush=True)
+    def on_event(event: Event) -> None:
+        if isinstance(event, (Message, Failed)):
+            print(f"{event.kind}: {event.text}", flush=True)
 
     status = session.run(on_event)
     print(f"status {status}", flush=True)

@@ -60,7 +60,7 @@ def main() -> None:
     bare = frames / (time.perf_counter() - start)
 
     from studio.ui.explorer import Explorer
-    from studio.ui.views import view_for
+    from studio.ui.media import view_for
 
     app = QApplication.instance() or QApplication([])
     explorer = Explorer()

@@ -17,7 +17,6 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from studio.domains import get_domain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -39,6 +38,7 @@ def verdict(key: str, real: float, fake: float) -> str:
 def fit_run(run: Path) -> None:
     from studio.core.latent import seeds_to_z
     from studio.core.session import TrainingSession
+    from studio.domains import get_domain
     from studio.domains.music.metrics import corpus_profile
 
     session = TrainingSession.open(run, get_domain, device="cpu")

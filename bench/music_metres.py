@@ -21,7 +21,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from studio.domains import get_domain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -109,6 +108,7 @@ def main() -> None:
     import torch
 
     from studio.core.session import TrainingSession
+    from studio.domains import get_domain
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_folder(Path(tmp) / "tunes", args.tunes)

@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from studio.domains import get_domain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -162,6 +161,7 @@ def bench_corpus(name: str, args: argparse.Namespace) -> Outcome:
     import torch
 
     from studio.core.session import TrainingSession
+    from studio.domains import get_domain
     from studio.domains.music.metrics import corpus_profile
 
     source = CORPORA[name]

@@ -51,7 +51,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from studio.domains import get_domain
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -251,6 +250,7 @@ def bench(corpus_name: str, args: Any) -> None:
     import torch
 
     from studio.core.session import TrainingSession
+    from studio.domains import get_domain
     from studio.domains.text import DOMAIN
     from studio.domains.text.corpus import corpus_lines
     from studio.domains.text.metrics import corpus_index

@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
+from studio.core import events as ev
 from studio.core.animation import DEFAULT_FPS
+from studio.core.events import EventHandler
 from studio.domains import domain_names, get_domain
 
 
@@ -57,6 +59,38 @@ def _duration(seconds: float | None) -> str:
         return "--:--"
     seconds = int(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class TerminalReport(EventHandler):
+    """A training session's events as terminal lines: what happened, figures, and one line of progress."""
+
+    def __init__(self, progress: TerminalProgress):
+        self.out = progress
+        self.last_losses: dict[str, float] = {}
+
+    def started(self, event: ev.Started) -> None:
+        self.out.line(f"run {event.run} | {event.preset} on {event.device} | step {event.step} of {event.total}")
+
+    def message(self, event: ev.Message) -> None:
+        self.out.line(event.text)
+
+    def error(self, event: ev.Failed) -> None:
+        self.out.line(f"error: {event.text}")
+
+    def phase(self, event: ev.PhaseChanged) -> None:
+        self.out.line(f"phase: {event.phase}")
+
+    def log(self, event: ev.Logged) -> None:
+        self.last_losses.update({k: v for k, v in event.records[-1].items() if isinstance(v, float)})
+
+    def metrics(self, event: ev.Metrics) -> None:
+        figures = ", ".join(f"{k} {v:.4g}" for k, v in event.values.items())
+        self.out.line(f"step {event.step}: {figures}")
+
+    def progress(self, event: ev.Progress) -> None:
+        losses = " ".join(f"{k} {v:.3f}" for k, v in list(self.last_losses.items())[:3])
+        self.out.update(f"step {event.step}/{event.total} {event.steps_per_s:.1f} it/s "
+                        f"eta {_duration(event.eta_s)} {losses}")
 
 
 def _import_progress(progress: TerminalProgress):
@@ -108,30 +142,6 @@ def _train(args: argparse.Namespace, dist_ctx) -> int:
         )
     if dist_ctx is not None and main_process:
         distributed.barrier()
-    last_losses: dict[str, float] = {}
-
-    def on_event(kind: str, payload: dict[str, Any]) -> None:
-        if kind == "started":
-            progress.line(f"run {payload['run']} | {payload['preset']} on {payload['device']} | "
-                          f"step {payload['step']} of {payload['total']}")
-        elif kind == "message":
-            progress.line(payload["text"])
-        elif kind == "error":
-            progress.line(f"error: {payload['text']}")
-        elif kind == "phase":
-            progress.line(f"phase: {payload['phase']}")
-        elif kind == "log":
-            last_losses.update({k: v for k, v in payload["records"][-1].items() if isinstance(v, float)})
-        elif kind == "metrics":
-            figures = ", ".join(f"{k} {v:.4g}" for k, v in payload["values"].items())
-            progress.line(f"step {payload['step']}: {figures}")
-        elif kind == "progress":
-            losses = " ".join(f"{k} {v:.3f}" for k, v in list(last_losses.items())[:3])
-            progress.update(
-                f"step {payload['step']}/{payload['total']} {payload['steps_per_s']:.1f} it/s "
-                f"eta {_duration(payload['eta_s'])} {losses}"
-            )
-
     from studio.core.session import TrainControl
 
     control = TrainControl()
@@ -145,7 +155,7 @@ def _train(args: argparse.Namespace, dist_ctx) -> int:
 
     previous = signal.signal(signal.SIGINT, stop_on_interrupt)
     try:
-        status = session.run(on_event, control)
+        status = session.run(TerminalReport(progress), control)
     except KeyboardInterrupt:
         status = "abandoned"
     finally:

@@ -71,7 +71,7 @@ def test_training_on_a_full_disk_says_so_and_keeps_the_previous_checkpoint(tmp_p
     session = TrainingSession.create(tmp_path / "run", get_domain("toy"), write_toy_folder(tmp_path / "data"), steps=30, seed=3,
                                      device="cpu", overrides={"checkpoint_every": 10})
     events = []
-    session.run(lambda kind, payload: events.append((kind, payload)))
+    session.run(lambda event: events.append((event.kind, event.payload())))
     messages = [p["text"] for kind, p in events if kind == "message" and "checkpoint" in p["text"]]
     folder = session.run_dir.checkpoints
     assert messages and messages[0] == (f"could not save a checkpoint in {folder}: No space left on device; "

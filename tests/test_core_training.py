@@ -10,6 +10,7 @@ import torch
 from studio.core import checkpoints as ck
 from studio.core.model import load_model
 from studio.core.runs import RunDir
+from studio.core.events import Failed, Logged, Message, Resumed, Samples, Weights
 from studio.core.session import TrainControl, TrainingSession
 from toy_domain import write_toy_folder
 from studio.domains import get_domain
@@ -27,7 +28,7 @@ def _weights(session: TrainingSession) -> dict[str, torch.Tensor]:
 def test_training_writes_a_complete_run(tmp_path, data_dir):
     events = []
     session = TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=20, seed=3, device="cpu")
-    assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
+    assert session.run(lambda event: events.append((event.kind, event.payload()))) == "finished"
     kinds = [k for k, _ in events]
     assert kinds[0] == "started" and kinds[-1] == "finished"
     for kind in ("log", "progress", "samples", "metrics", "checkpoint"):
@@ -63,14 +64,14 @@ def test_stop_and_pause_from_another_thread(tmp_path, data_dir):
     control = TrainControl()
     seen = []
 
-    def on_event(kind, payload):
-        seen.append(kind)
-        if kind == "log" and payload["records"][-1]["step"] >= 3 and "paused" not in seen:
+    def on_event(event):
+        seen.append(event.kind)
+        if isinstance(event, Logged) and event.records[-1]["step"] >= 3 and "paused" not in seen:
             control.pause()
             import threading
 
             threading.Timer(0.3, control.resume).start()
-        if kind == "resumed":
+        if isinstance(event, Resumed):
             control.stop()
 
     session = TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=10_000, seed=0, device="cpu")
@@ -103,7 +104,7 @@ def test_full_disk_on_save_keeps_older_checkpoint(tmp_path, data_dir, monkeypatc
     monkeypatch.setattr("safetensors.torch.save_file", no_space)
     messages = []
     again = TrainingSession.open(tmp_path / "run", get_domain, steps=20, device="cpu")
-    assert again.run(lambda k, p: messages.append(p.get("text", "")) if k == "message" else None) == "finished"
+    assert again.run(lambda e: messages.append(e.text) if isinstance(e, Message) else None) == "finished"
     assert any("No space left" in m and "previous checkpoint is kept" in m for m in messages)
     left = [p.name for p in (tmp_path / "run" / "checkpoints").iterdir()]
     assert "step-0000010.safetensors" in left and not any(n.endswith(".tmp") for n in left)
@@ -126,7 +127,7 @@ def test_nan_guard_rolls_back_and_goes_on(tmp_path, data_dir):
 
     trainer._gan_step = sometimes_nan
     messages = []
-    assert session.run(lambda k, p: messages.append(p["text"]) if k == "message" else None) == "finished"
+    assert session.run(lambda e: messages.append(e.text) if isinstance(e, Message) else None) == "finished"
     assert any("rolled back" in m for m in messages)
     assert all(torch.isfinite(p).all() for p in trainer.G.parameters())
 
@@ -135,7 +136,7 @@ def test_diverging_training_fails_with_a_message(tmp_path, data_dir):
     session = TrainingSession.create(tmp_path / "run", get_domain("toy"), data_dir, steps=50, seed=0, device="cpu")
     session.trainer._gan_step = lambda: {"d_loss": float("inf"), "g_loss": 0.0}
     errors = []
-    assert session.run(lambda k, p: errors.append(p["text"]) if k == "error" else None) == "failed"
+    assert session.run(lambda e: errors.append(e.text) if isinstance(e, Failed) else None) == "failed"
     assert errors and "diverged" in errors[0]
 
 
@@ -176,11 +177,11 @@ def test_live_viewers_get_weights_that_render_like_the_samples(tmp_path, data_di
     session.sample_interval_s = 0.01
     weights, samples = [], {}
 
-    def on_event(kind, payload):
-        if kind == "weights":
-            weights.append(payload)
-        elif kind == "samples":
-            samples[payload["step"]] = payload
+    def on_event(event):
+        if isinstance(event, Weights):
+            weights.append(event.payload())
+        elif isinstance(event, Samples):
+            samples[event.step] = event.payload()
 
     session.run(on_event)
     assert weights and all(isinstance(v, np.ndarray) for v in weights[0]["tensors"].values())

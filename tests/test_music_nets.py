@@ -178,7 +178,7 @@ def test_training_session_runs_real_steps(tmp_path, monkeypatch):
     session = TrainingSession.create(tmp_path / "run", get_domain("music"), data, preset="cpu-small", steps=3, seed=0,
                                      device="cpu", overrides=overrides)
     events = []
-    assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
+    assert session.run(lambda event: events.append((event.kind, event.payload()))) == "finished"
     kinds = [k for k, _ in events]
     assert "samples" in kinds and "metrics" in kinds and "checkpoint" in kinds
     samples = next(p for k, p in events if k == "samples")

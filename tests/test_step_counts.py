@@ -58,7 +58,7 @@ def test_pretrain_steps_set_the_first_phase_and_the_progress_events_end_at_n(tmp
     session = TrainingSession.create(tmp_path / "run", get_domain("text"), verse, steps=12, pretrain_steps=5, device="cpu",
                                      overrides=overrides)
     events: list[tuple[str, dict]] = []
-    assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
+    assert session.run(lambda event: events.append((event.kind, event.payload()))) == "finished"
     progress = [p for kind, p in events if kind == "progress"]
     assert {p["total"] for p in progress} == {12} and progress[-1]["step"] == 12
     phases = [(p["phase"], p["step"]) for kind, p in events if kind == "phase"]

@@ -79,7 +79,7 @@ def test_a_run_fits_its_phrasing_and_its_model_decodes_with_it(tmp_path):
                                      overrides=overrides)
     assert len(session.corpus.meta["heldout"]) >= calibration.MIN_HELDOUT
     events = []
-    assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
+    assert session.run(lambda event: events.append((event.kind, event.payload()))) == "finished"
     fitted = session.decode_defaults["phrasing"]
     assert calibration.LOWEST <= fitted <= calibration.HIGHEST
     assert any(f"phrasing {fitted:g}" in p["text"] for k, p in events if k == "message")

@@ -110,7 +110,7 @@ def chinese_run(tmp_path_factory):
     session = TrainingSession.create(root / "run", get_domain("text"), folder, steps=45, pretrain_steps=40, device="cpu",
                                      overrides=overrides)
     events: list = []
-    status = session.run(lambda kind, payload: events.append((kind, payload)))
+    status = session.run(lambda event: events.append((event.kind, event.payload())))
     torch.set_num_threads(threads)
     return session, status, events, root / "run"
 

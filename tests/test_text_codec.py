@@ -221,7 +221,7 @@ def test_a_real_run_through_the_session(tmp_path):
     session = TrainingSession.create(tmp_path / "run", get_domain("text"), folder, steps=22, pretrain_steps=12, device="cpu",
                                      overrides=overrides)
     events = []
-    assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
+    assert session.run(lambda event: events.append((event.kind, event.payload()))) == "finished"
     kinds = [k for k, _ in events]
     assert "error" not in kinds, [p for k, p in events if k == "error"]
     logs = [r for k, p in events if k == "log" for r in p["records"]]
@@ -244,5 +244,5 @@ def test_a_real_run_through_the_session(tmp_path):
     session = TrainingSession.create(tmp_path / "plain", get_domain("text"), folder, steps=17, pretrain_steps=12, device="cpu",
                                      overrides=plain)
     events.clear()
-    assert session.run(lambda kind, payload: events.append((kind, payload))) == "finished"
+    assert session.run(lambda event: events.append((event.kind, event.payload()))) == "finished"
     assert [p["step"] for k, p in events if k == "samples"] == [17]  # nothing to show until the GAN phase

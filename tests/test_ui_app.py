@@ -31,12 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def studio_env(tmp_path, monkeypatch, toy_domain, themed):
     """Only the toy tab, drawn with the painting view; private settings and runs; a quieter preset."""
     from studio import domains
-    from studio.ui import views
 
     monkeypatch.setenv("GAN_STUDIO_SETTINGS", str(tmp_path / "settings.ini"))
     monkeypatch.setenv("GAN_STUDIO_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setattr(domains, "DOMAIN_MODULES", {"toy": "toy_domain"})
-    monkeypatch.setitem(views.VIEW_MODULES, "toy", "studio.ui.views.painting")
+    monkeypatch.setattr(domains, "DOMAIN_MODULES", {"toy": "toy_medium"})
     tiny = toy_domain.presets["tiny"]
     monkeypatch.setitem(toy_domain.presets, "tiny", dataclasses.replace(
         tiny, sample_every=40, checkpoint_every=80, metrics_every=80, steps=200))
@@ -297,7 +295,7 @@ def test_closing_during_training_stops_with_a_checkpoint_and_remembers(qtbot, st
 def test_every_tab_gets_its_own_folder_and_preset_back(qtbot, studio_env, tmp_path, monkeypatch):
     from studio import domains
 
-    monkeypatch.setitem(domains.DOMAIN_MODULES, "toy2", "toy_domain")
+    monkeypatch.setitem(domains.DOMAIN_MODULES, "toy2", "toy_medium")
     folders = {name: str(write_toy_folder(tmp_path / f"data-{name}")) for name in ("toy", "toy2")}
     window, _ = _window(qtbot)
     assert [tab.domain_name for tab in window.built_tabs()] == ["toy"]  # the others wait until chosen
@@ -318,14 +316,14 @@ def test_every_tab_gets_its_own_folder_and_preset_back(qtbot, studio_env, tmp_pa
 def test_a_domain_can_add_its_own_controls(qtbot, studio_env, monkeypatch):
     from PySide6.QtWidgets import QCheckBox
 
-    from studio.ui import extras
+    import toy_medium.qt
 
     def add_toggle(tab):
         box = QCheckBox("Loud bars")
         box.toggled.connect(lambda on: tab.explorer.set_options({"loud": on}))
         tab.explorer.add_control(box)
 
-    monkeypatch.setitem(extras.EXTRAS, "toy", add_toggle)
+    monkeypatch.setattr(toy_medium.qt, "install_controls", add_toggle, raising=False)
     window, tab = _window(qtbot)
     box = next(b for b in tab.explorer.findChildren(QCheckBox) if b.text() == "Loud bars")
     box.setChecked(True)

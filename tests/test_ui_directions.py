@@ -13,7 +13,7 @@ from studio.core.directions import directions_path
 from studio.core.model import load_model
 from studio.domains.painting.codec import read_png_info
 from studio.ui.explorer import Explorer
-from studio.ui.views import view_for
+from studio.ui.media import view_for
 from ui_helpers import close_window, open_window, only_media, save_to
 from studio.domains import get_domain
 

@@ -13,7 +13,7 @@ from studio.core.latent import bilinear, seed_to_z, walk
 from studio.domains.music.roll import Clip
 from studio.ui.explorer import BOTTOM_RIGHT, TOP_LEFT, TOP_RIGHT, Explorer
 from studio.ui.gallery import Gallery
-from studio.ui.views import view_for
+from studio.ui.media import view_for
 from studio.workers.render_thread import RenderThread
 
 pytestmark = pytest.mark.usefixtures("themed")

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from studio.domains.music.roll import Clip
 from studio.ui.gallery import MAX_SNAPSHOTS, Gallery, approx_bytes, snapshot_limit, thin_snapshots
-from studio.ui.views import view_for
+from studio.ui.media import view_for
 
 pytestmark = pytest.mark.usefixtures("themed")
 

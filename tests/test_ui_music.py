@@ -19,7 +19,7 @@ from studio.domains.music.codec import read_info
 from studio.domains.music.roll import Clip
 from studio.domains.music.synth import read_wav_info
 from studio.ui.audio_player import NO_DEVICE, AudioPlayer, encode, load_backend
-from studio.ui.music_controls import SAMPLE_RATE, MusicControls
+from studio.domains.music.qt.controls import SAMPLE_RATE, MusicControls
 from ui_helpers import WAIT_MS, button, close_window, only_media, open_with_controls, save_to
 from studio.domains import get_domain
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from studio.domains.text.metrics import words
 from studio.domains.text.options import DEFAULT_OPTIONS
-from studio.ui.text_controls import DecodingControls, TextControls, health_text, line_problem
+from studio.domains.text.qt.controls import DecodingControls, TextControls, health_text, line_problem
 from ui_helpers import WAIT_MS, close_window, only_media, open_with_controls
 from studio.domains import get_domain
 

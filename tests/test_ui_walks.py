@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from studio.core.latent import seed_to_z
 from studio.ui.explorer import BOTTOM_RIGHT, TOP_RIGHT, Explorer
-from studio.ui.views import view_for
+from studio.ui.media import view_for
 from studio.ui.walk_export import WalkExportDialog, WalkSettings
 from studio.domains import get_domain
 

@@ -31,6 +31,14 @@ def get_domain(name: str) -> "Domain":
     return importlib.import_module(module_path).DOMAIN
 
 
+def qt_module_name(name: str) -> str:
+    """The module holding the named medium's Qt side (its view and controls): its package's ``qt``."""
+    try:
+        return f"{DOMAIN_MODULES[name]}.qt"
+    except KeyError:
+        raise ValueError(f"unknown domain {name!r}; known: {', '.join(DOMAIN_MODULES)}") from None
+
+
 def domain_title(name: str) -> str:
     """The name a tab shows ("Painting"); the bare name when the domain's package does not load."""
     try:

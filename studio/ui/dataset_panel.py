@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGroupBox, QHBoxL
                                QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSizePolicy, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from studio.ui.media import ArtifactView
 from studio.workers.background import readable_error
 
 PREVIEW_COUNT = 24
@@ -166,7 +167,7 @@ class DatasetPanel(QGroupBox):
     importFailed = Signal(str)
     demoRequested = Signal()
 
-    def __init__(self, domain_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, domain_name: str, view: ArtifactView | None = None, parent: QWidget | None = None) -> None:
         super().__init__("Dataset", parent)
         self.domain_name = domain_name
         self._options: dict[str, Any] = {}
@@ -174,7 +175,7 @@ class DatasetPanel(QGroupBox):
         self._corpus: Any = None
         self._thread: ImportThread | None = None
         self._pending: str | None = None
-        self._view = view_or_none(domain_name)
+        self._view = view  # None: no thumbnails
         self.setAcceptDrops(True)
 
         self.choose_button = QPushButton("Choose folder…")
@@ -431,13 +432,3 @@ class DatasetPanel(QGroupBox):
                 item.setToolTip(self._view.caption(artifact))
                 self.thumbnails.addItem(item)
         self.thumbnails.setVisible(True)
-
-
-def view_or_none(domain_name: str) -> Any:
-    """The domain's artifact view, or None for a domain without one (no thumbnails then)."""
-    from studio.ui.views import view_for
-
-    try:
-        return view_for(domain_name)
-    except (ValueError, ImportError):
-        return None

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPus
 from studio.core.directions import (Directions, DirectionsError, directions_for, find_directions,
                                     save_directions)
 from studio.core.latent import truncate
-from studio.ui.views import ArtifactView
+from studio.ui.media import ArtifactView
 from studio.workers.background import LatestOnly
 
 SLIDER_STEPS = 100  # slider ticks per standard deviation

@@ -3,7 +3,7 @@
 The tab is the same for painting, music and text: it wires the generic
 panels together and does the work between them (loading models, reading a
 run's history, exports) on worker threads, so the window never freezes.
-A domain's own controls come from :mod:`studio.ui.extras`.
+A domain's own controls come from its ``qt`` package (:mod:`studio.ui.media`).
 """
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMessageBox, QPushButton, QS
 from studio.core.latent import seed_to_z
 from studio.core.runs import default_runs_root, is_run
 from studio.domains import get_domain
-from studio.ui.dataset_panel import DatasetPanel, view_or_none
+from studio.ui.dataset_panel import DatasetPanel
 from studio.ui.explorer import Explorer
-from studio.ui.extras import install_extras
 from studio.ui.gallery import Gallery
+from studio.ui.media import controls_installer, view_for
 from studio.ui.neighbour_view import NeighbourView
 from studio.ui.training_panel import TrainingPanel
 from studio.workers.background import LatestOnly, readable_error, run_in_background
@@ -157,7 +157,7 @@ class DomainTab(QWidget):
         super().__init__(parent)
         self.domain_name = domain_name
         self.domain = get_domain(domain_name)
-        self.view = view_or_none(domain_name)
+        self.view = view_for(domain_name)
         self.model: Any = None
         self.corpus: Any = None  # the imported Corpus, once the dataset panel has one
         self.references: dict[str, float] = {}  # the corpus's own figures: dashed lines, and alarms in extras
@@ -170,7 +170,7 @@ class DomainTab(QWidget):
         self.last_export: Path | None = None
         self.last_error: str | None = None
 
-        self.dataset = DatasetPanel(domain_name)
+        self.dataset = DatasetPanel(domain_name, self.view)
         self.training = TrainingPanel(domain_name)
         self.gallery = Gallery()
         self._plots: Any = None  # pyqtgraph loads on first use: the window shows sooner
@@ -180,10 +180,9 @@ class DomainTab(QWidget):
         self._plots_placeholder.setWordWrap(True)
         self.explorer = Explorer()
         self.neighbours = NeighbourView()
-        if self.view is not None:
-            self.gallery.set_view(self.view)
-            self.explorer.set_view(self.view)
-            self.neighbours.set_view(self.view)
+        self.gallery.set_view(self.view)
+        self.explorer.set_view(self.view)
+        self.neighbours.set_view(self.view)
         self.explorer.set_walk_suffixes(self.domain.walk_suffixes)
         self.export_grid_button = QPushButton("Export grid…")
         self.export_grid_button.setToolTip("Save the samples on screen as one file")
@@ -199,7 +198,9 @@ class DomainTab(QWidget):
         self._build_layout()
         self._connect()
         self.dataset.set_import_options(self.training.current_preset().import_options)
-        install_extras(self)
+        install = controls_installer(domain_name)
+        if install is not None:
+            install(self)
 
     # ----------------------------------------------------------------- layout
     def _build_layout(self) -> None:

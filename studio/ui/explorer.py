@@ -24,7 +24,7 @@ from studio.core.latent import bilinear, seed_to_z, truncate, walk
 from studio.ui.directions_panel import DirectionsPanel
 from studio.ui.rows import slider_row
 from studio.ui.walk_export import WalkExportDialog, WalkSettings
-from studio.ui.views import ArtifactView
+from studio.ui.media import ArtifactView
 from studio.workers.render_thread import Renderer, RenderThread
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel
                                QStyleOptionViewItem, QVBoxLayout, QWidget)
 
 from studio.ui.rows import slider_row
-from studio.ui.views import ArtifactView
+from studio.ui.media import ArtifactView
 
 MAX_SNAPSHOTS = 200
 MAX_SNAPSHOT_BYTES = 256 * 2**20  # big samples (many 256-px images) keep fewer snapshots

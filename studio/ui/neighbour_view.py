@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from studio.core.domain import Neighbour
-from studio.ui.views import ArtifactView
+from studio.ui.media import ArtifactView
 
 THUMB_PX = 72
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QDialog, QGridLayout, QHBoxLayout, QLabel, QMenu,
 
 from studio.core.latent import seeds_to_z, truncate
 from studio.ui.explorer import CORNER_ARROWS, CORNER_NAMES, MAX_SEED
-from studio.ui.views import ArtifactView
+from studio.ui.media import ArtifactView
 from studio.workers.render_thread import Renderer, RenderThread
 
 

@@ -11,6 +11,9 @@ from typing import Any
 
 from PySide6.QtCore import QThread, Signal
 
+from studio.core import events as ev
+from studio.core.events import EventHandler
+
 
 class TrainingThread(QThread):
     """One training run.  Create, ``start()``, then steer with pause/resume/stop from the GUI thread."""
@@ -64,7 +67,7 @@ class TrainingThread(QThread):
         if self.control.stop_requested:
             self.done.emit({"status": "stopped", "step": session.trainer.step})
             return
-        session.run(self._on_event, self.control)
+        session.run(_SignalRelay(self), self.control)
 
     def _open_session(self):
         from studio.core.session import TrainingSession
@@ -83,33 +86,51 @@ class TrainingThread(QThread):
             import_progress=progress,
         )
 
-    def _on_event(self, kind: str, payload: dict[str, Any]) -> None:
-        if kind == "started":
-            self.sessionReady.emit(payload)
-        elif kind == "log":
-            self.log.emit(payload["records"])
-        elif kind == "progress":
-            self.progress.emit(payload)
-        elif kind == "samples":
-            self.samples.emit(payload)
-        elif kind == "metrics":
-            self.metrics.emit(payload)
-        elif kind == "phase":
-            self.phase.emit(payload["phase"])
-        elif kind == "message":
-            self.message.emit(payload["text"])
-        elif kind == "checkpoint":
-            self.checkpoint.emit(payload)
-        elif kind == "weights":
-            self.weights.emit(payload)
-        elif kind == "paused":
-            self.paused.emit(payload["step"])
-        elif kind == "resumed":
-            self.resumed.emit(payload["step"])
-        elif kind == "error":
-            self.failed.emit(payload["text"])
-        elif kind == "finished":
-            self.done.emit(payload)
+
+class _SignalRelay(EventHandler):
+    """The session's events as the thread's signals, with the payloads the window has always received."""
+
+    def __init__(self, thread: TrainingThread):
+        self.thread = thread
+
+    def started(self, event: ev.Started) -> None:
+        self.thread.sessionReady.emit(event.payload())
+
+    def log(self, event: ev.Logged) -> None:
+        self.thread.log.emit(event.records)
+
+    def progress(self, event: ev.Progress) -> None:
+        self.thread.progress.emit(event.payload())
+
+    def samples(self, event: ev.Samples) -> None:
+        self.thread.samples.emit(event.payload())
+
+    def metrics(self, event: ev.Metrics) -> None:
+        self.thread.metrics.emit(event.payload())
+
+    def phase(self, event: ev.PhaseChanged) -> None:
+        self.thread.phase.emit(event.phase)
+
+    def message(self, event: ev.Message) -> None:
+        self.thread.message.emit(event.text)
+
+    def checkpoint(self, event: ev.CheckpointSaved) -> None:
+        self.thread.checkpoint.emit(event.payload())
+
+    def weights(self, event: ev.Weights) -> None:
+        self.thread.weights.emit(event.payload())
+
+    def paused(self, event: ev.Paused) -> None:
+        self.thread.paused.emit(event.step)
+
+    def resumed(self, event: ev.Resumed) -> None:
+        self.thread.resumed.emit(event.step)
+
+    def error(self, event: ev.Failed) -> None:
+        self.thread.failed.emit(event.text)
+
+    def finished(self, event: ev.Finished) -> None:
+        self.thread.done.emit(event.payload())
 
 
 def _message(exc: BaseException) -> str:

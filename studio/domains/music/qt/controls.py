@@ -442,6 +442,6 @@ class MusicControls(QObject):
                           name="wav-export", owner=self)
 
 
-def install(tab: "DomainTab") -> MusicControls:
+def install_controls(tab: "DomainTab") -> MusicControls:
     """Adds the music controls to the generic tab."""
     return MusicControls(tab)

@@ -1,6 +1,6 @@
 """The text tab's own controls: decoding, "place my line" on the pad, sample-health alarms, JSON export.
 
-:func:`install` adds them to the generic tab (see :mod:`studio.ui.extras`).
+:func:`install_controls` adds them to the generic tab.
 Decode options go to the explorer, which re-renders with them; a typed line
 is encoded by the autoencoder and projected to a z on a worker thread, then
 becomes a corner anchor; the quality figures training sends are compared
@@ -590,7 +590,7 @@ class TextControls(QWidget):
         self.tab.statusMessage.emit(f"Saved {written}", 10_000)
 
 
-def install(tab: "DomainTab") -> TextControls:
+def install_controls(tab: "DomainTab") -> TextControls:
     """Adds the text controls to the generic tab: under the explorer, and the health banner above the samples."""
     controls = TextControls(tab)
     tab.explorer.add_control(controls, stretch=1)

@@ -1,4 +1,4 @@
-"""Painting artifacts (uint8 H×W×3 arrays) as pixmaps, and the array→pixmap helper other views reuse."""
+"""Arrays to pixmaps, and the placeholder drawn for an artifact that cannot be shown: what every view reuses."""
 from __future__ import annotations
 
 import math
@@ -62,17 +62,3 @@ def rgb_pixmap(image: Any, size: int) -> QPixmap:
         qimage = qimage.scaled(target_w, target_h, Qt.AspectRatioMode.IgnoreAspectRatio,
                                Qt.TransformationMode.SmoothTransformation)
     return QPixmap.fromImage(qimage)
-
-
-class PaintingView:
-    """Images are shown as they are."""
-
-    def pixmap(self, artifact: Any, size: int) -> QPixmap:
-        return rgb_pixmap(artifact, size)
-
-    def caption(self, artifact: Any) -> str:
-        shape = np.shape(artifact)
-        return f"{shape[1]}×{shape[0]} px" if len(shape) >= 2 else "image"
-
-
-VIEW = PaintingView()

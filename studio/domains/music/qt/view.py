@@ -12,7 +12,7 @@ import numpy as np
 
 from PySide6.QtGui import QPixmap
 
-from studio.ui.views.painting import placeholder_pixmap, rgb_pixmap
+from studio.ui.pixmaps import placeholder_pixmap, rgb_pixmap
 
 
 class MusicView:
