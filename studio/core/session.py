@@ -2,8 +2,9 @@
 
 The same loop serves the window (through ``workers/trainer_thread.py``), the
 command line and ``torchrun``.  It reports through a plain callback
-``on_event(kind, payload)`` with Python / numpy values only, throttled at the
-source, and is steered through a thread-safe :class:`TrainControl`.
+``on_event(event)`` with the typed events of core/events.py (Python / numpy
+values only, throttled at the source), and is steered through a thread-safe
+:class:`TrainControl`.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import threading
 from collections import deque
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,13 +22,15 @@ from studio.core import checkpoints as ck
 from studio.core.devices import configure_threads, describe, pick_device
 from studio.core.distributed import DistContext
 from studio.core.domain import Corpus, Domain, DomainResolver, Preset, ProgressFn
+from studio.core.events import (
+    CheckpointSaved, EventFn, Failed, Finished, Logged, Message, Metrics, Paused, PhaseChanged, Progress, Resumed,
+    Samples, Started, Weights,
+)
 from studio.core.latent import seeds_to_z
 from studio.core.runs import RUN_FILE, RunDir
 from studio.core.steps import run_steps, split_steps
 from studio.core.trainer import GANTrainer, TrainingDiverged
 from studio.core.validation import plan_run
-
-EventFn = Callable[[str, dict[str, Any]], None]
 
 GALLERY_SEEDS = list(range(16))
 METRIC_SEED_BASE = 1_000_000  # metric batches use seeds far from the gallery's
@@ -241,16 +244,14 @@ class TrainingSession:
 
         Every ending except a failure writes a checkpoint.
         """
-        emit = (on_event if self.is_main else None) or (lambda kind, payload: None)
+        emit = (on_event if self.is_main else None) or (lambda event: None)
         control = control or TrainControl()
         trainer = self.trainer
         configure_threads(trainer.device)
-        emit("started", {
-            "run": str(self.run_dir.path), "device": describe(trainer.device), "step": trainer.step,
-            "total": self.total_steps, "preset": self.preset.name,
-        })
+        emit(Started(run=str(self.run_dir.path), device=describe(trainer.device), step=trainer.step,
+                     total=self.total_steps, preset=self.preset.name))
         for note in self.notes:
-            emit("message", {"text": note})
+            emit(Message(note))
         pending: list[dict[str, Any]] = []
         rate = _RateMeter()
         last_log = last_sample = last_checkpoint = time.monotonic()
@@ -263,22 +264,22 @@ class TrainingSession:
                     break
                 if control.paused:
                     self._flush(pending, emit, rate)
-                    emit("paused", {"step": trainer.step})
+                    emit(Paused(step=trainer.step))
                     while control.paused and not control.stop_requested:
                         control.wait_while_paused(0.2)
                     rate.reset()
-                    emit("resumed", {"step": trainer.step})
+                    emit(Resumed(step=trainer.step))
                     continue
                 current = "pretrain" if trainer.in_pretraining else "gan"
                 if current != phase:
                     phase = current
-                    emit("phase", {"phase": phase, "step": trainer.step})
+                    emit(PhaseChanged(phase=phase, step=trainer.step))
                 figures = trainer.train_step()
                 rate.tick()
                 if figures:
                     pending.append({"step": trainer.step, "phase": phase, **figures})
                 for note in trainer.events:
-                    emit("message", {"text": note})
+                    emit(Message(note))
                 trainer.events.clear()
                 now = time.monotonic()
                 gan_step = trainer.gan_step
@@ -301,8 +302,8 @@ class TrainingSession:
         except (TrainingDiverged, torch.OutOfMemoryError, RuntimeError, ValueError, OSError) as exc:
             self._flush(pending, emit, rate)
             self.error = _readable(exc)
-            emit("error", {"text": self.error, "step": trainer.step})
-            emit("finished", {"status": "failed", "step": trainer.step})
+            emit(Failed(text=self.error, step=trainer.step))
+            emit(Finished(status="failed", step=trainer.step))
             return "failed"
         self._flush(pending, emit, rate)
         if self._has_samples() and trainer.step > 0 and self._sampled_at != trainer.step:
@@ -313,7 +314,7 @@ class TrainingSession:
             if self._calibrated_at != trainer.step:
                 self._calibrate(emit)
         self._checkpoint(emit)
-        emit("finished", {"status": status, "step": trainer.step})
+        emit(Finished(status=status, step=trainer.step))
         return status
 
     # ------------------------------------------------------------------ parts
@@ -330,17 +331,13 @@ class TrainingSession:
             try:
                 self.run_dir.append_metrics(pending)
             except OSError as exc:
-                emit("message", {"text": f"could not write {self.run_dir.metrics_path}: {exc.strerror or exc}"})
-            emit("log", {"records": list(pending)})
+                emit(Message(f"could not write {self.run_dir.metrics_path}: {exc.strerror or exc}"))
+            emit(Logged(records=list(pending)))
             pending.clear()
         steps_per_s = rate.rate()
         remaining = self.total_steps - self.trainer.step
-        emit("progress", {
-            "step": self.trainer.step,
-            "total": self.total_steps,
-            "steps_per_s": steps_per_s,
-            "eta_s": remaining / steps_per_s if steps_per_s > 0 else None,
-        })
+        emit(Progress(step=self.trainer.step, total=self.total_steps, steps_per_s=steps_per_s,
+                      eta_s=remaining / steps_per_s if steps_per_s > 0 else None))
 
     def _samples(self, emit: EventFn) -> None:
         self._sampled_at = self.trainer.step
@@ -355,11 +352,11 @@ class TrainingSession:
         try:
             self.run_dir.save_samples(self.trainer.step, outputs, seeds)
         except OSError as exc:
-            emit("message", {"text": f"could not save samples in {self.run_dir.samples}: {exc.strerror or exc}"})
-        emit("samples", {"step": self.trainer.step, "seeds": seeds, "artifacts": artifacts, "outputs": outputs})
+            emit(Message(f"could not save samples in {self.run_dir.samples}: {exc.strerror or exc}"))
+        emit(Samples(step=self.trainer.step, seeds=seeds, artifacts=artifacts, outputs=outputs))
         if self.sample_interval_s > 0 and time.monotonic() - self._weights_sent >= WEIGHTS_INTERVAL_S:
             self._weights_sent = time.monotonic()
-            emit("weights", {"step": self.trainer.step, "tensors": self.trainer.sampling_weights()})
+            emit(Weights(step=self.trainer.step, tensors=self.trainer.sampling_weights()))
 
     def _metrics(self, emit: EventFn) -> None:
         self._measured_at = self.trainer.step
@@ -375,8 +372,8 @@ class TrainingSession:
         try:
             self.run_dir.append_metrics([record])
         except OSError as exc:
-            emit("message", {"text": f"could not write {self.run_dir.metrics_path}: {exc.strerror or exc}"})
-        emit("metrics", {"step": self.trainer.step, "values": values})
+            emit(Message(f"could not write {self.run_dir.metrics_path}: {exc.strerror or exc}"))
+        emit(Metrics(step=self.trainer.step, values=values))
 
     def _calibrate(self, emit: EventFn) -> None:
         """The domain's decode options fitted to the model as training stops (text: its phrasing weight)."""
@@ -393,13 +390,13 @@ class TrainingSession:
                 self.decode_defaults = self.domain.calibrate_decoding(generate, self.corpus, trainer.model_context())
         except (RuntimeError, ValueError) as exc:  # the model is saved all the same, with the usual defaults
             self.decode_defaults = {}
-            emit("message", {"text": f"could not fit this run's decoding: {_readable(exc)}"})
+            emit(Message(f"could not fit this run's decoding: {_readable(exc)}"))
         self._calibrated_at = trainer.step
         if self.decode_defaults:
             chosen = ", ".join(f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
                                for key, value in self.decode_defaults.items())
-            emit("message", {"text": f"this run decodes with {chosen} by default "
-                                     f"(fitted in {time.monotonic() - started:.0f} s)"})
+            emit(Message(f"this run decodes with {chosen} by default "
+                         f"(fitted in {time.monotonic() - started:.0f} s)"))
 
     def _checkpoint(self, emit: EventFn) -> None:
         if not self.is_main:
@@ -412,12 +409,10 @@ class TrainingSession:
             path = ck.save_checkpoint(self.run_dir.checkpoints, self.trainer.step, tensors, info)
             ck.prune(self.run_dir.checkpoints, KEEP_CHECKPOINTS)
         except OSError as exc:
-            emit("message", {
-                "text": f"could not save a checkpoint in {self.run_dir.checkpoints}: "
-                f"{exc.strerror or exc}; the previous checkpoint is kept"
-            })
+            emit(Message(f"could not save a checkpoint in {self.run_dir.checkpoints}: "
+                         f"{exc.strerror or exc}; the previous checkpoint is kept"))
             return
-        emit("checkpoint", {"path": str(path), "step": self.trainer.step})
+        emit(CheckpointSaved(path=str(path), step=self.trainer.step))
 
 
 class _RateMeter:
