@@ -51,3 +51,22 @@ def dance(fps: float, seconds: float = 6.0, baked: bool = False, seed: int = 0) 
                               orients[parents[k]].T @ rotations[:, k] @ orients[k] for k in range(j)], axis=1)
         translations[:, 1] = np.einsum("ij,tj->ti", orients[0].T, ground)
     return Motion(sk, 1.0 / fps, rotations, np.zeros((len(t), 3)), translations)
+
+
+def coco17_points(seconds: float = 6.0, seed: int = 5) -> np.ndarray:
+    """(T, 17, 3) COCO-17 keypoints (cm, Y up) of a demo take at 30 fps, as a 3-D pose estimator would give them."""
+    from studio.domains.dance.demo import dance_take
+    from studio.domains.dance.keypoints import COCO17
+
+    motion, _ = dance_take(seed, 120, bars=max(1, int(seconds * 2 / 4)))
+    p = motion.positions()
+    at = {n: p[:, k] for k, n in enumerate(motion.skeleton.names)}
+    nose = at["Head"] + [0.0, 3.0, 10.0]
+    points = {"nose": nose, "left_eye": nose + [3, 3, 0], "right_eye": nose + [-3, 3, 0],
+              "left_ear": at["Head"] + [7, 0, 0], "right_ear": at["Head"] + [-7, 0, 0]}
+    for side in ("left", "right"):
+        big = side.capitalize()
+        points.update({f"{side}_shoulder": at[big + "Arm"], f"{side}_elbow": at[big + "ForeArm"],
+                       f"{side}_wrist": at[big + "Hand"], f"{side}_hip": at[big + "UpLeg"],
+                       f"{side}_knee": at[big + "Leg"], f"{side}_ankle": at[big + "Foot"]})
+    return np.stack([points[n] for n in COCO17], axis=1)

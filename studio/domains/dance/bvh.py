@@ -36,15 +36,22 @@ class BvhError(Exception):
     """A file that is not a readable BVH; the message is the reason, for the import report."""
 
 
-def _text_of(path: Path) -> str:
+def checked_size(path: Path, limit: int, error: type[Exception]) -> int:
+    """The file's size, checked before anything is read: ``error`` with the reason when it is empty, too large
+    (the limit in the message) or unreadable."""
     try:
         size = path.stat().st_size
     except OSError as err:
-        raise BvhError(f"cannot be read ({err.strerror or err})") from None
-    if size > MAX_BVH_BYTES:
-        raise BvhError(f"too large: {size / 2**20:.0f} MB, the limit is {MAX_BVH_BYTES / 2**20:.0f} MB")
+        raise error(f"cannot be read ({err.strerror or err})") from None
+    if size > limit:
+        raise error(f"too large: {size / 2**20:.0f} MB, the limit is {limit / 2**20:.0f} MB")
     if size == 0:
-        raise BvhError("the file is empty")
+        raise error("the file is empty")
+    return size
+
+
+def _text_of(path: Path) -> str:
+    checked_size(path, MAX_BVH_BYTES, BvhError)
     try:
         raw = path.read_bytes()
     except OSError as err:

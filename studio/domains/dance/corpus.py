@@ -1,6 +1,9 @@
 """Turns a folder of motion (BVH, pose-keypoint JSON) into one windows x channels x frames tensor, and says what
 it left out.
 
+A report line is a clip: a BVH file, a keypoint file, or a folder's run of
+OpenPose per-frame files (keypoints.py says what is derived from keypoints).
+
 Each file is read, resampled to the options' frame rate and cut into
 windows (features.py) as soon as it is read, so memory holds windows, not
 takes.  A folder trains on one skeleton: the skeleton (joint names and tree)
@@ -19,8 +22,9 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -28,19 +32,33 @@ from studio.core import corpus_cache
 from studio.core.domain import CancelFn, Corpus, ImportCancelled, ImportReport, ProgressFn
 from studio.domains.dance.bvh import BvhError, read_bvh
 from studio.domains.dance.features import FeatureOptions, Rig, canonical_frame, clip_windows, rig_for
+from studio.domains.dance.keypoints import KeypointError, openpose_clips, read_keypoints, read_openpose
 from studio.domains.dance.skeleton import Motion
 
 DOMAIN = "dance"
-IMPORTER_VERSION = 1
+IMPORTER_VERSION = 2
 """Part of the cache key: bump it when the windows an import produces change."""
-MOTION_SUFFIXES = frozenset({".bvh"})
+MOTION_SUFFIXES = frozenset({".bvh", ".json"})
 MAX_CORPUS_BYTES = 1 << 30
 """The corpus tensor stays under this; later files are reported as left out."""
 
 
 def read_motion(path: Path) -> Motion:
-    """One file as a motion; raises :class:`BvhError` with the reason when it cannot."""
-    return read_bvh(path)
+    """One BVH or keypoint-clip file as a motion; raises :class:`BvhError` or :class:`KeypointError` with the
+    reason when it cannot."""
+    return read_keypoints(path) if path.suffix.lower() == ".json" else read_bvh(path)
+
+
+def _clips(files: list[Path]) -> tuple[list[tuple[Path, Callable[[], Motion]]], int]:
+    """What to read, in path order, and how many OpenPose per-frame files it holds: each file, except that
+    OpenPose's per-frame files make one clip per folder and name (named by its first frame's file, and counted
+    as one file in the report)."""
+    frames, singles = openpose_clips([f for f in files if f.suffix.lower() == ".json"])
+    items: list[tuple[Path, Callable[[], Motion]]] = [(f, partial(read_motion, f)) for f in files
+                                                      if f.suffix.lower() != ".json"]
+    items += [(f, partial(read_keypoints, f)) for f in singles]
+    items += [(first, partial(read_openpose, paths)) for first, paths in frames.items()]
+    return sorted(items, key=lambda item: item[0]), sum(len(paths) for paths in frames.values())
 
 
 def _list_motion(folder: Path) -> tuple[list[Path], int]:
@@ -75,19 +93,19 @@ def _describe(motion: Motion, options: FeatureOptions, windows: int) -> dict[str
             "joints": motion.skeleton.joints, "windows": windows}
 
 
-def _read_all(files: list[Path], options: FeatureOptions, report: ImportReport, limit: int,
-              progress: ProgressFn | None, cancel: CancelFn | None) -> dict[tuple, _Group]:
-    """Every readable file's windows grouped by skeleton (the rest reported)."""
+def _read_all(clips: list[tuple[Path, Callable[[], Motion]]], options: FeatureOptions, report: ImportReport,
+              limit: int, progress: ProgressFn | None, cancel: CancelFn | None) -> dict[tuple, _Group]:
+    """Every readable clip's windows grouped by skeleton (the rest reported)."""
     groups: dict[tuple, _Group] = {}
     taken = 0
-    for done, path in enumerate(files, start=1):
+    for done, (path, read) in enumerate(clips, start=1):
         if cancel is not None and cancel():
             raise ImportCancelled("import cancelled")
         try:
             if taken >= limit:
                 report.skip(path, f"left out: the corpus is full ({limit} windows)")
                 continue
-            motion = read_motion(path)
+            motion = read()
             signature = motion.skeleton.signature()
             group = groups.get(signature)
             canon = group.rig.canon if group is not None else canonical_frame(motion)
@@ -101,7 +119,7 @@ def _read_all(files: list[Path], options: FeatureOptions, report: ImportReport, 
                 group = groups[signature] = _Group(rig)
             group.files.append((path, info, windows.astype(np.float16)))
             taken += len(windows)
-        except BvhError as err:
+        except (BvhError, KeypointError) as err:
             report.skip(path, str(err))
         except MemoryError:
             report.skip(path, "too large to read in the available memory")
@@ -109,7 +127,7 @@ def _read_all(files: list[Path], options: FeatureOptions, report: ImportReport, 
             report.skip(path, f"could not be read ({type(err).__name__}: {err})")
         finally:
             if progress is not None:
-                progress(done, len(files), str(path))
+                progress(done, len(clips), str(path))
     return groups
 
 
@@ -157,9 +175,10 @@ def import_motion(
             progress(len(files), len(files), "")
         return cached
 
-    report = ImportReport(folder=str(folder), files_seen=len(files))
+    clips, frame_files = _clips(files)
+    report = ImportReport(folder=str(folder), files_seen=len(clips))
     limit = int(options.get("max_windows") or MAX_CORPUS_BYTES // (2 * opts.window_frames * 4096))
-    groups = _read_all(files, opts, report, limit, progress, cancel)
+    groups = _read_all(clips, opts, report, limit, progress, cancel)
     chosen = _dominant(groups, report)
     per_file: dict[str, dict[str, Any]] = {}
     arrays = []
@@ -180,6 +199,7 @@ def import_motion(
         "shape": list(data.shape[1:]),
         "frame_rates": {f"{fps:g}": n for fps, n in sorted(rates.items())},
         "skeletons": len(groups),
+        "openpose_frame_files": frame_files,
         "seconds": round(sum(info["seconds"] for info in per_file.values()), 1),
     }
     meta: dict[str, Any] = {

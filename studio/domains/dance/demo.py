@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.domains.dance.bvh import write_bvh
-from studio.domains.dance.rotations import axis_rotation, yaw_rotation
+from studio.domains.dance.rotations import axis_rotation, turn_between, yaw_rotation
 from studio.domains.dance.skeleton import Motion, Skeleton
 
 SIX = ("Xposition", "Yposition", "Zposition", "Zrotation", "Xrotation", "Yrotation")
@@ -154,20 +154,6 @@ def _feet(steps: list[_Step], beats: np.ndarray) -> dict[str, tuple[np.ndarray, 
     return out
 
 
-def _turn_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Smallest rotations (T, 3, 3) taking unit vectors ``a`` to ``b`` (T, 3)."""
-    a = np.broadcast_to(a, b.shape)
-    axis = np.cross(a, b)
-    s = np.linalg.norm(axis, axis=-1)
-    c = np.sum(a * b, axis=-1)
-    k = np.zeros(b.shape[:-1] + (3, 3))
-    n = axis / np.maximum(s, 1e-12)[..., None]
-    k[..., 0, 1], k[..., 0, 2], k[..., 1, 2] = -n[..., 2], n[..., 1], -n[..., 0]
-    k[..., 1, 0], k[..., 2, 0], k[..., 2, 1] = n[..., 2], -n[..., 1], n[..., 0]
-    eye = np.broadcast_to(np.eye(3), k.shape)
-    return eye + s[..., None, None] * k + (1 - c)[..., None, None] * (k @ k)
-
-
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
 
@@ -287,9 +273,9 @@ def dance_take(seed: int, tempo: float, bars: int = 12, fps: float = 30.0) -> tu
             upper[mask], fore[mask] = u[mask], f[mask]
         upper = _unit(_smooth(upper, 0.08 * fps))  # style changes blend over a few frames
         fore = _unit(_smooth(fore, 0.08 * fps))
-        arm = _turn_between(rest, upper)
+        arm = turn_between(rest, upper)
         rotations[:, index[prefix + "Arm"]] = arm
-        rotations[:, index[prefix + "ForeArm"]] = _turn_between(rest, np.einsum("tji,tj->ti", arm, fore))
+        rotations[:, index[prefix + "ForeArm"]] = turn_between(rest, np.einsum("tji,tj->ti", arm, fore))
         rotations[:, index[prefix + "Hand"]] = axis_rotation("Z", -side * 15 * pulse)
 
     forward = np.einsum("tij,j->ti", pelvis_rot, [0.0, 0.0, 1.0])
@@ -297,9 +283,9 @@ def dance_take(seed: int, tempo: float, bars: int = 12, fps: float = 30.0) -> tu
     for foot, yaw, prefix in ((left, left_yaw, "Left"), (right, right_yaw, "Right")):
         hip = pelvis + np.einsum("tij,j->ti", pelvis_rot, sk.offsets[index[prefix + "UpLeg"]])
         thigh_dir, shin_dir = _leg(hip, foot, forward)
-        up_leg = _turn_between(down, np.einsum("tji,tj->ti", pelvis_rot, thigh_dir))
+        up_leg = turn_between(down, np.einsum("tji,tj->ti", pelvis_rot, thigh_dir))
         thigh_world = pelvis_rot @ up_leg
-        knee = _turn_between(down, np.einsum("tji,tj->ti", thigh_world, shin_dir))
+        knee = turn_between(down, np.einsum("tji,tj->ti", thigh_world, shin_dir))
         shin_world = thigh_world @ knee
         lifted = np.clip((foot[:, 1] - ANKLE) / 10.0, 0.0, 1.0)
         foot_world = yaw_rotation(yaw) @ axis_rotation("X", 25 * lifted)

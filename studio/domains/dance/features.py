@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from studio.domains.dance.rotations import (
+    align,
     matrix_to_6d,
     matrix_to_quaternion,
     quaternion_to_matrix,
@@ -171,24 +172,6 @@ def canonical_frame(motion: Motion) -> np.ndarray:
     return np.stack([left, up, np.cross(left, up)])
 
 
-def _align(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The rotation taking the vectors ``source`` (n, 3) nearest to ``target`` (Kabsch; the minimal turn for one)."""
-    if len(source) == 1:
-        a, b = _unit(source[0]), _unit(target[0])
-        axis = np.cross(a, b)
-        s, c = np.linalg.norm(axis), float(a @ b)
-        if s < 1e-9:
-            if c > 0:
-                return np.eye(3)
-            perp = _unit(np.cross(a, [1.0, 0, 0])) if abs(a[0]) < 0.9 else _unit(np.cross(a, [0, 1.0, 0]))
-            return 2.0 * np.outer(perp, perp) - np.eye(3)  # half a turn about an axis across the bone
-        k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]]) / s
-        return np.eye(3) + s * k + (1 - c) * (k @ k)
-    u, _, vt = np.linalg.svd(target.T @ source)
-    d = np.sign(np.linalg.det(u @ vt)) or 1.0
-    return u @ np.diag([1.0, 1.0, d]) @ vt
-
-
 def _rest_fixes(skeleton: Skeleton, joints: list[int], pairs: np.ndarray, canon: np.ndarray) -> np.ndarray:
     """Per rotated joint, A with A @ (its bones) = MIRROR @ (its partner's bones) in the canonical rest frame.
 
@@ -218,7 +201,7 @@ def _rest_fixes(skeleton: Skeleton, joints: list[int], pairs: np.ndarray, canon:
             matched = np.array([theirs[lookup[int(pairs[c]) if c >= 0 else -1]] for c in ids])
         except KeyError:
             continue
-        fix = _align(own, matched @ MIRROR.T)
+        fix = align(own, matched @ MIRROR.T)
         if np.abs(fix @ own.T - MIRROR @ matched.T).max() > 1e-3 * max(1.0, np.abs(own).max()):
             continue  # bones that no rotation mirrors (an asymmetric skeleton): mirror as if symmetric
         fixes[k] = fix

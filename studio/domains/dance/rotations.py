@@ -129,3 +129,36 @@ def slerp(q0: np.ndarray, q1: np.ndarray, t: np.ndarray) -> np.ndarray:
 def yaw_rotation(radians: np.ndarray) -> np.ndarray:
     """Rotations (..., 3, 3) about the up axis (+Y) by ``radians``: +Z turns toward +X."""
     return axis_rotation("Y", np.degrees(radians))
+
+
+def turn_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Smallest rotations (..., 3, 3) taking unit vectors ``a`` onto unit vectors ``b`` (..., 3); opposite
+    vectors get half a turn about an axis across them."""
+    b = np.asarray(b, dtype=np.float64)
+    a = np.broadcast_to(np.asarray(a, dtype=np.float64), b.shape)
+    axis = np.cross(a, b)
+    s = np.linalg.norm(axis, axis=-1)
+    c = np.sum(a * b, axis=-1)
+    helper = np.where(np.abs(a[..., :1]) < 0.9, [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+    across = np.cross(a, helper)
+    flip = (s < 1e-9) & (c < 0)
+    n = np.where(flip[..., None], across, axis)
+    n = n / np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)
+    s = np.where(flip, 0.0, s)
+    c = np.where(flip, -1.0, c)
+    k = np.zeros(b.shape[:-1] + (3, 3))
+    k[..., 0, 1], k[..., 0, 2], k[..., 1, 2] = -n[..., 2], n[..., 1], -n[..., 0]
+    k[..., 1, 0], k[..., 2, 0], k[..., 2, 1] = n[..., 2], -n[..., 1], n[..., 0]
+    return np.eye(3) + s[..., None, None] * k + (1.0 - c)[..., None, None] * (k @ k)
+
+
+def align(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The rotation (3, 3) taking the vectors ``source`` (n, 3) nearest onto ``target`` (Kabsch; the smallest
+    turn for a single vector)."""
+    source, target = np.asarray(source, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    if len(source) == 1:
+        a, b = source[0], target[0]
+        return turn_between(a / max(float(np.linalg.norm(a)), 1e-12), b / max(float(np.linalg.norm(b)), 1e-12))
+    u, _, vt = np.linalg.svd(target.T @ source)
+    d = np.sign(np.linalg.det(u @ vt)) or 1.0
+    return u @ np.diag([1.0, 1.0, d]) @ vt
