@@ -209,10 +209,11 @@ def test_render_thread_keeps_only_the_newest_request(qtbot):
         thread.request(np.full((1, Z_DIM), i, np.float32), {}, tag=i)
     qtbot.waitUntil(lambda: bool(got) and got[-1] == 29, timeout=3000)
     assert len(got) <= 3 and got == sorted(got)
+    assert thread.is_current()
     thread.set_renderer(None)
     thread.request(np.zeros((1, Z_DIM), np.float32), {}, tag="waits")
     qtbot.wait(100)
-    assert got[-1] == 29  # no renderer: the request waits instead of failing
+    assert got[-1] == 29 and not thread.is_current()  # no renderer: the request waits instead of failing
     thread.shutdown()
     assert not thread.is_running()
 
@@ -243,7 +244,7 @@ def test_explorer_with_music_and_text_views(qtbot, screenshot_dir):
         ex.show()
         ex.set_renderer(renderer, Z_DIM)
         ex.set_position(0.35, 0.4)
-        qtbot.waitUntil(lambda: ex.current_artifact() is not None and not ex._corners_dirty, timeout=3000)
+        qtbot.waitUntil(lambda: ex.current_artifact() is not None and ex.thumbnails_are_current(), timeout=3000)
         _shot(ex, qtbot, screenshot_dir / f"explorer_{name}.png")
         ex.shutdown()
 

@@ -5,7 +5,9 @@ As in StyleGAN3's visualizer, the latent under the mouse is the bilinear
 truncation ψ; renders go through a :class:`RenderThread` that only ever
 renders the newest position. Corner anchors are seeds (so any sample in the
 gallery can be sent to a corner) or latents given directly (an encoded line
-of text, a projected picture).
+of text, a projected picture).  Where the explorer stands is one immutable
+:class:`~studio.core.explorer_state.ExplorerState`; each render carries the
+state it was asked for, so what is on screen is compared with what was asked.
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from PySide6.QtGui import (QCloseEvent, QColor, QKeyEvent, QMouseEvent, QPainter
 from PySide6.QtWidgets import (QBoxLayout, QFrame, QHBoxLayout, QLabel, QLayout, QPushButton, QScrollArea,
                                QSizePolicy, QSlider, QSpinBox, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
-from studio.core.latent import bilinear, seed_to_z, truncate, walk
+from studio.core.explorer_state import (BOTTOM_LEFT, BOTTOM_RIGHT, CORNER_NAMES, MAX_SEED, TOP_LEFT, TOP_RIGHT,
+                                         WALK_ORDER, ExplorerState)
 from studio.ui.directions_panel import DirectionsPanel
 from studio.ui.rows import slider_row
 from studio.ui.walk_export import WalkExportDialog, WalkSettings
@@ -30,21 +33,18 @@ from studio.workers.render_thread import Renderer, RenderThread
 if TYPE_CHECKING:
     from studio.ui.seed_browser import SeedBrowser
 
-TOP_LEFT, TOP_RIGHT, BOTTOM_LEFT, BOTTOM_RIGHT = range(4)
-CORNER_NAMES = ["top-left", "top-right", "bottom-left", "bottom-right"]
 CORNER_ARROWS = ["↖", "↗", "↙", "↘"]
 CORNER_COLOURS = [QColor("#4c9bff"), QColor("#ff8a4c"), QColor("#3fcf8e"), QColor("#c77dff")]
-MAX_SEED = 2**31 - 1
 CORNER_THUMB_PX = 128
-WALK_ORDER = [TOP_LEFT, TOP_RIGHT, BOTTOM_RIGHT, BOTTOM_LEFT]  # a loop comes back to top-left
 TOP_SPACING = 12  # between the pad and the preview
 
 
-@dataclass
-class _Corner:
-    seed: int
-    z: np.ndarray
-    label: str | None = None  # set when the anchor is a latent given directly, not a seed
+@dataclass(frozen=True)
+class _RenderTag:
+    """What a render request was for: the state asked for, and whether its batch carries the corner anchors."""
+
+    state: ExplorerState
+    with_corners: bool
 
 
 class LatentPad(QWidget):
@@ -414,17 +414,11 @@ class Explorer(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._z_dim = 0
-        self._corners = [_Corner(seed=i, z=np.zeros(0, np.float32)) for i in range(4)]
-        self._psi = 1.0
-        self._options: dict[str, Any] = {}
+        self._state = ExplorerState()
         self._view: ArtifactView | None = None
         self._artifact: Any = None
         self._has_renderer = False
-        self._generation = 0
-        self._shown_generation = -1
-        self._corner_generation = 0
-        self._corners_dirty = True
+        self._thumbs_look: tuple[Any, ...] | None = None  # the look (ExplorerState.look) the corner thumbnails show
         self._last_ms: float | None = None
         self._source = ""
         self._release_pending = False  # released() waits for the render of the position let go at
@@ -434,14 +428,14 @@ class Explorer(QWidget):
         self._thread.failed.connect(self._on_failed)
 
         self.pad = LatentPad()
-        self.pad.moved.connect(lambda u, v: self._request_render())
+        self.pad.moved.connect(self._on_pad_moved)
         self.pad.released.connect(self._on_pad_released)
         self._idle_text = "Train or open a model to explore its latent space"
         self.preview = ArtifactPreview(self._idle_text)
         self._boxes = [_CornerBox(i) for i in range(4)]
         for box in self._boxes:
             box.seedChosen.connect(lambda seed, c=box.corner: self.set_corner_seed(c, seed))
-            box.show_seed(self._corners[box.corner].seed)
+            box.show_seed(self._state.anchors[box.corner].seed)
 
         self._psi_slider = QSlider(Qt.Orientation.Horizontal)
         self._psi_slider.setRange(0, 150)
@@ -604,20 +598,17 @@ class Explorer(QWidget):
 
         ``source`` says which model it is ("step 1,200"), shown under the preview.
         """
-        self._z_dim = int(z_dim)
+        self._state = self._state.with_z_dim(int(z_dim))
+        self._thumbs_look = None  # another model: the corners are drawn again even where the look is the same
         self._source = source if renderer is not None else ""
-        for corner in self._corners:
-            if corner.label is None or corner.z.shape != (self._z_dim,):
-                corner.z = seed_to_z(corner.seed, self._z_dim)
-                corner.label = None
-        for box, corner in zip(self._boxes, self._corners):
-            if corner.label is None:
-                box.show_seed(corner.seed)
+        for box, anchor in zip(self._boxes, self._state.anchors):
+            if anchor.label is None:
+                box.show_seed(anchor.seed)
         self._has_renderer = renderer is not None
         self._renderer = renderer
         self._thread.set_renderer(renderer)
         if self.seed_browser is not None:
-            self.seed_browser.set_renderer(renderer, self._z_dim)
+            self.seed_browser.set_renderer(renderer, self._state.z_dim)
         self.preview.set_placeholder("Rendering…" if self._has_renderer else self._idle_text)
         self._corners_changed()
 
@@ -642,9 +633,8 @@ class Explorer(QWidget):
 
     def set_corner_seed(self, corner: int, seed: int) -> None:
         """Puts a seed's sample at a corner."""
-        seed = int(seed) & MAX_SEED
-        self._corners[corner] = _Corner(seed, seed_to_z(seed, self._z_dim))
-        self._boxes[corner].show_seed(seed)
+        self._state = self._state.with_seed(corner, seed)
+        self._boxes[corner].show_seed(self._state.anchors[corner].seed)
         self._corners_changed()
 
     def take_seed(self, seed: int, corner: int) -> None:
@@ -653,24 +643,29 @@ class Explorer(QWidget):
 
     def set_corner_latent(self, corner: int, z: np.ndarray, label: str) -> None:
         """Puts a latent given directly at a corner (an encoded line, a projected picture)."""
-        z = np.asarray(z, np.float32).reshape(-1)
-        if self._z_dim and z.shape != (self._z_dim,):
-            raise ValueError(f"latent of size {z.size} for a model with z_dim {self._z_dim}")
-        self._corners[corner] = _Corner(self._corners[corner].seed, z.copy(), label)
+        self._state = self._state.with_latent(corner, z, label)
         self._boxes[corner].show_latent(label)
         self._corners_changed()
 
     def corner_seeds(self) -> list[int | None]:
-        return [c.seed if c.label is None else None for c in self._corners]
+        return self._state.seeds()
+
+    def state(self) -> ExplorerState:
+        """Where the explorer stands now: anchors, pad position, ψ and decode options."""
+        return self._state
 
     def set_position(self, u: float, v: float) -> None:
         self.pad.set_position(u, v)
+        self._on_pad_moved(*self.pad.position())
+
+    def _on_pad_moved(self, u: float, v: float) -> None:
+        self._state = self._state.with_position(u, v)
         self._request_render()
 
     def set_psi(self, psi: float) -> None:
-        self._psi = float(np.clip(psi, 0.0, 1.5))
-        self._psi_label.setText(f"ψ {self._psi:.2f}")
-        value = round(self._psi * 100)
+        self._state = self._state.with_psi(psi)
+        self._psi_label.setText(f"ψ {self._state.psi:.2f}")
+        value = round(self._state.psi * 100)
         if self._psi_slider.value() != value:
             self._psi_slider.blockSignals(True)
             self._psi_slider.setValue(value)
@@ -679,16 +674,16 @@ class Explorer(QWidget):
 
     def set_options(self, options: dict[str, Any]) -> None:
         """Merges decode options (threshold, temperature...) and re-renders."""
-        self._options.update(options)
+        self._state = self._state.with_options(options)
         self._look_changed()
 
     def options(self) -> dict[str, Any]:
-        return dict(self._options)
+        return dict(self._state.options)
 
     def _look_changed(self) -> None:
         """ψ or the options moved: everything drawn again, the open seed browser too."""
         if self.seed_browser is not None:
-            self.seed_browser.set_look(self._psi, self._options)
+            self.seed_browser.set_look(self._state.psi, self.options())
         self._corners_changed()
 
     def add_control(self, widget: QWidget, stretch: int = 0) -> None:
@@ -715,48 +710,24 @@ class Explorer(QWidget):
 
     def _update_base(self) -> None:
         """The directions' preview strips follow the blend when the pad is let go, a corner or ψ changes."""
-        if self.directions_shown() and self._z_dim > 0:
-            self.directions.set_base(self._blend(), self._psi, self._options)
-
-    def _blend(self) -> np.ndarray:
-        u, v = self.pad.position()
-        return bilinear([c.z for c in self._corners], u, v)
+        if self.directions_shown() and self._state.z_dim > 0:
+            self.directions.set_base(self._state.blend(), self._state.psi, self.options())
 
     def current_latent(self) -> np.ndarray:
         """The blend under the crosshair, moved along the directions' sliders, then truncated by ψ."""
-        offset = self.directions.offset()
-        blend = self._blend()
-        return truncate(blend if offset is None else blend + offset, self._psi)
+        return self._state.latent(self.directions.offset())
 
     def current_artifact(self) -> Any:
         return self._artifact
 
     def current_info(self) -> dict[str, Any]:
         """What an export records: anchors, blend position, ψ, options and the latent itself."""
-        u, v = self.pad.position()
-        seeds = self.corner_seeds()
-        at_corner = {(0.0, 0.0): TOP_LEFT, (1.0, 0.0): TOP_RIGHT, (0.0, 1.0): BOTTOM_LEFT, (1.0, 1.0): BOTTOM_RIGHT}
-        corner = at_corner.get((u, v))
-        edits = self.directions.record()
-        return {
-            "seed": seeds[corner] if corner is not None and self._psi == 1.0 and not edits else None,
-            "seeds": seeds,
-            "corner_labels": [c.label for c in self._corners],
-            "u": u,
-            "v": v,
-            "psi": self._psi,
-            "options": dict(self._options),
-            "latent": [float(x) for x in self.current_latent()],
-            **edits,
-        }
+        return self._state.record(self.directions.offset(), self.directions.record())
 
     def walk_latents(self, frames: int, loop: bool = True) -> np.ndarray:
         """The exported walk: top-left → top-right → bottom-right → bottom-left (→ top-left, eased, when it
         loops), moved along the directions' sliders and truncated by ψ, as the preview shows it."""
-        anchors = [self._corners[i].z for i in WALK_ORDER]
-        offset = self.directions.offset()
-        latents = walk(anchors, frames, loop=loop, eased=loop)
-        return truncate(latents if offset is None else latents + offset, self._psi)
+        return self._state.walk_latents(frames, loop, self.directions.offset())
 
     def status_text(self) -> str:
         """The line under the preview: blend position, which model, render time."""
@@ -764,7 +735,11 @@ class Explorer(QWidget):
 
     def render_is_current(self) -> bool:
         """True when the preview shows the latest position, ψ, options and model (nothing newer is on its way)."""
-        return self._shown_generation == self._generation
+        return self._thread.is_current()
+
+    def thumbnails_are_current(self) -> bool:
+        """True when the pad's corner thumbnails show the current anchors, ψ, options and model."""
+        return self._thumbs_look is not None and self._thumbs_look == self._state.look()
 
     def render_stats(self) -> dict[str, int]:
         return self._thread.stats()
@@ -783,35 +758,30 @@ class Explorer(QWidget):
     # ---------------------------------------------------------------- rendering
     def _corners_changed(self) -> None:
         self._update_base()
-        self._corners_dirty = True
-        self._corner_generation = self._generation + 1
-        for i, corner in enumerate(self._corners):
-            self.pad.set_corner_label(i, corner.label or f"seed {corner.seed}")
+        for i, anchor in enumerate(self._state.anchors):
+            self.pad.set_corner_label(i, anchor.label or f"seed {anchor.seed}")
         self._request_render()
 
     def _request_render(self) -> None:
         self._update_status()
-        if not self._has_renderer or self._z_dim <= 0:
+        state = self._state
+        if not self._has_renderer or state.z_dim <= 0:
             return
-        self._generation += 1
-        batch = [self.current_latent()]
-        if self._corners_dirty:
-            batch += [truncate(c.z, self._psi) for c in self._corners]
-        self._thread.request(np.stack(batch), dict(self._options), (self._generation, self._corners_dirty))
+        with_corners = not self.thumbnails_are_current()
+        batch = [state.latent(self.directions.offset())] + (state.corner_latents() if with_corners else [])
+        self._thread.request(np.stack(batch), dict(state.options), _RenderTag(state, with_corners))
 
-    def _on_rendered(self, tag: Any, artifacts: list, ms: float) -> None:
-        generation, with_corners = tag
-        if generation <= self._shown_generation or not artifacts:
+    def _on_rendered(self, tag: _RenderTag, artifacts: list, ms: float) -> None:
+        if not artifacts:
             return
-        self._shown_generation = generation
-        if with_corners and len(artifacts) >= 5 and generation >= self._corner_generation:
-            self._corners_dirty = False
+        if tag.with_corners and len(artifacts) >= 5:
+            self._thumbs_look = tag.state.look()
             for i in range(4):
                 thumb = self._view.pixmap(artifacts[1 + i], CORNER_THUMB_PX) if self._view else None
                 self.pad.set_corner_thumb(i, thumb)
         self._artifact = artifacts[0]
         self.preview.set_artifact(self._artifact)
-        if self._release_pending and generation == self._generation:
+        if self._release_pending and self._thread.is_current():
             self._release_pending = False
             self.released.emit(self._artifact)
         self._last_ms = ms
@@ -821,7 +791,7 @@ class Explorer(QWidget):
 
     def _on_pad_released(self) -> None:
         self._update_base()
-        if self._has_renderer and self._shown_generation < self._generation:
+        if self._has_renderer and not self._thread.is_current():
             self._release_pending = True
         else:
             self.released.emit(self._artifact)
@@ -834,8 +804,7 @@ class Explorer(QWidget):
         self.renderFailed.emit(message)
 
     def _update_status(self) -> None:
-        u, v = self.pad.position()
-        text = f"u {u:.2f}  ·  v {v:.2f}"
+        text = f"u {self._state.u:.2f}  ·  v {self._state.v:.2f}"
         if not self._has_renderer:
             text += "  ·  no model"
         elif self._source:
@@ -881,8 +850,8 @@ class Explorer(QWidget):
             self.seed_browser = SeedBrowser(self)
             self.seed_browser.sendToExplorer.connect(lambda seed, corner: self.set_corner_seed(corner, seed))
         self.seed_browser.set_view(self._view)
-        self.seed_browser.set_renderer(self._renderer, self._z_dim)
-        self.seed_browser.set_look(self._psi, self._options)
+        self.seed_browser.set_renderer(self._renderer, self._state.z_dim)
+        self.seed_browser.set_look(self._state.psi, self.options())
         self.seed_browser.show()
         self.seed_browser.raise_()
         return self.seed_browser

@@ -4,9 +4,10 @@ Dragging the mouse over the latent pad asks for a render on every mouse move,
 far faster than a generator can answer on a CPU. Requests go into a single
 pending slot that each new request overwrites, so the thread always renders
 the latest position next and work never piles up behind the mouse (the
-StyleGAN3 visualizer's rule). Finished renders are all delivered: while the
-user keeps dragging they are at most one request behind, which keeps the
-preview moving instead of freezing until the mouse stops.
+StyleGAN3 visualizer's rule). Finished renders are delivered unless a newer
+one already was: while the user keeps dragging they are at most one request
+behind, which keeps the preview moving instead of freezing until the mouse
+stops, and :meth:`RenderThread.is_current` says when the newest is on screen.
 """
 from __future__ import annotations
 
@@ -37,12 +38,13 @@ class _Request:
     z: np.ndarray
     options: dict[str, Any]
     tag: Any
+    ticket: int
 
 
 class _RenderLoop(QThread):
     """The thread itself: waits on a condition for the pending slot, renders, reports."""
 
-    rendered = Signal(object, object, float)  # tag, list of artifacts, milliseconds
+    rendered = Signal(int, object, object, float)  # ticket, tag, list of artifacts, milliseconds
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -73,7 +75,7 @@ class _RenderLoop(QThread):
             ms = (time.perf_counter() - start) * 1000.0
             with self.cond:
                 self.renders += 1
-            self.rendered.emit(request.tag, artifacts, ms)
+            self.rendered.emit(request.ticket, request.tag, artifacts, ms)
 
 
 class RenderThread(QObject):
@@ -92,7 +94,9 @@ class RenderThread(QObject):
         super().__init__(parent)
         self._loop = _RenderLoop()
         self._loop.renderer = renderer
-        self._loop.rendered.connect(self.rendered)
+        self._requested = 0  # tickets: the newest request asked for, and the newest delivered
+        self._delivered = 0
+        self._loop.rendered.connect(self._deliver)
         self._loop.failed.connect(self.failed)
         # Qt aborts the process if a running QThread is destroyed, so the thread is also
         # stopped when this object goes away without shutdown() (its parent widget deleted).
@@ -110,13 +114,25 @@ class RenderThread(QObject):
             self._loop.renderer = renderer
             self._loop.cond.notify()
 
-    def request(self, z: np.ndarray, options: dict[str, Any] | None = None, tag: Any = None) -> None:
-        """Asks for a render of ``z``, replacing any request not yet started."""
+    def request(self, z: np.ndarray, options: dict[str, Any] | None = None, tag: Any = None) -> int:
+        """Asks for a render of ``z``, replacing any request not yet started; returns its ticket."""
         z = np.ascontiguousarray(np.atleast_2d(z), dtype=np.float32).copy()
+        self._requested += 1
         with self._loop.cond:
-            self._loop.pending = _Request(z, dict(options or {}), tag)
+            self._loop.pending = _Request(z, dict(options or {}), tag, self._requested)
             self._loop.requests += 1
             self._loop.cond.notify()
+        return self._requested
+
+    def is_current(self) -> bool:
+        """True when the newest request's render has been delivered (nothing newer is on its way)."""
+        return self._delivered == self._requested
+
+    def _deliver(self, ticket: int, tag: Any, artifacts: list, ms: float) -> None:
+        if ticket <= self._delivered:
+            return  # stale: a newer render is already on screen
+        self._delivered = ticket
+        self.rendered.emit(tag, artifacts, ms)
 
     def stats(self) -> dict[str, int]:
         """How many requests came in and how many were rendered (the rest were superseded)."""
