@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from studio.domains.painting import corpus as corpus_module
 from studio.core.domain import ImportCancelled
 from studio.domains.painting.corpus import import_images
 
@@ -179,11 +178,13 @@ def test_second_import_comes_from_the_cache_with_equal_data(messy):
 
 
 def test_vanished_and_unreadable_files_are_reported(messy, monkeypatch):
-    listing = corpus_module._list_files
+    from studio.core import folder_import
+
+    listing = folder_import.list_folder
     ghost = messy / "ghost.png"
 
-    def with_ghost(folder):
-        result = listing(folder)
+    def with_ghost(folder, recipe):
+        result = listing(folder, recipe)
         result.files.append(ghost)  # listed, then deleted before it was read
         return result
 
@@ -194,7 +195,7 @@ def test_vanished_and_unreadable_files_are_reported(messy, monkeypatch):
             raise PermissionError(13, "Permission denied", str(fp))
         return real_open(fp, *args, **kwargs)
 
-    monkeypatch.setattr(corpus_module, "_list_files", with_ghost)
+    monkeypatch.setattr(folder_import, "list_folder", with_ghost)
     monkeypatch.setattr(Image, "open", locked_open)
     corpus = import_images(messy, {"size": SIZE})
     assert "vanished" in _reason(corpus, "ghost.png")

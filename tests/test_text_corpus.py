@@ -112,7 +112,9 @@ def test_line_cap_streams_and_notes(tmp_path, monkeypatch):
     lines = [f"line number {i} of a long file" for i in range(20_000)]
     write(tmp_path / "huge" / "a.txt", "\n".join(lines).encode())
     write(tmp_path / "huge" / "b.txt", b"never read\n")
-    seen = []
+    seen, chunks = [], []
+    real_chunks = text_corpus.decoded_chunks
+    monkeypatch.setattr(text_corpus, "decoded_chunks", lambda *a: (chunks.append(c) or c for c in real_chunks(*a)))
     corpus = import_text_folder(tmp_path / "huge", {"max_lines": 300, **NO_HELDOUT}, progress=lambda d, t, f: seen.append((d, t)))
     assert corpus.data.shape[0] == 300
     assert corpus.report.details["capped"]
@@ -120,8 +122,7 @@ def test_line_cap_streams_and_notes(tmp_path, monkeypatch):
     assert any("cap" in s.reason and s.path.endswith("b.txt") for s in corpus.report.skipped)
     assert seen[-1][0] == seen[-1][1]
     assert all(d <= t for d, t in seen)
-    read = max(d for d, _ in seen[:-1])
-    assert read < 20_000  # stopped early: far less than the ~600 kB file was read
+    assert sum(map(len, chunks)) < 20_000  # stopped early: far less than the ~600 kB file was read
 
 
 def test_chunk_boundaries_keep_crlf_and_multibyte_characters(tmp_path, monkeypatch):
@@ -192,9 +193,8 @@ def test_language_guess_for_chinese_and_missing_folder(tmp_path):
     chinese = import_text_folder(tmp_path / "zh", NO_HELDOUT)
     assert chinese.report.details["language"] == "Chinese"
     assert "lexicon" not in chinese.meta  # no spaces, no words to spell: decoding is left free
-    missing = import_text_folder(tmp_path / "nowhere", NO_HELDOUT)
-    assert missing.data.shape[0] == 0
-    assert missing.report.skipped[0].reason == "folder not found"
+    with pytest.raises(NotADirectoryError, match="nowhere"):  # as in every medium (core/folder_import.py)
+        import_text_folder(tmp_path / "nowhere", NO_HELDOUT)
 
 
 def test_cancel_raises(tmp_path):

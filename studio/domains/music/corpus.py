@@ -14,17 +14,16 @@ whether it needs the metre track.
 """
 from __future__ import annotations
 
-import os
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from studio.core import corpus_cache
 from studio.core.domain import CancelFn, Corpus, ImportCancelled, ImportReport, ProgressFn
+from studio.core.folder_import import FileProblem, FolderRecipe, Listing, Reading, import_with
 from studio.domains.music.codec import (
     AUTO,
     MidiProblem,
@@ -42,27 +41,15 @@ from studio.domains.music.metrics import corpus_metrics
 from studio.domains.music.roll import DRUMS
 from studio.domains.music.voices import shortest_notes, track_voices
 
+if TYPE_CHECKING:
+    import torch
+
 DOMAIN = "music"
 IMPORTER_VERSION = 6
 """Part of the cache key: bump it when the rolls an import produces change."""
 MIDI_SUFFIXES = frozenset({".mid", ".midi", ".smf", ".kar", ".rmi"})
 MAX_CORPUS_BYTES = 1 << 30
 """The corpus tensor stays under this; later files are reported as left out."""
-
-
-def _list_midi(folder: Path) -> tuple[list[Path], int]:
-    """MIDI files under ``folder`` (recursive, stable order) and how many other visible files were passed over."""
-    found, others = [], 0
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d.lower() != "__macosx")
-        for name in sorted(names):
-            if name.startswith("."):
-                continue
-            if Path(name).suffix.lower() in MIDI_SUFFIXES:
-                found.append(Path(root) / name)
-            else:
-                others += 1
-    return found, others
 
 
 def _max_phrases(options: dict[str, Any], opts: RollOptions) -> int:
@@ -82,30 +69,6 @@ class _FileCut:
     path: Path
     song: Song
     cut: PhraseCut
-
-
-def _read_all(files: list[Path], report: ImportReport, tally: GridTally | None,
-              progress: ProgressFn | None, cancel: CancelFn | None) -> list[tuple[Path, Song]]:
-    """Every readable song (the rest reported), tallying onsets for the grid choice on the way."""
-    songs = []
-    for done, path in enumerate(files, start=1):
-        if cancel is not None and cancel():
-            raise ImportCancelled("import cancelled")
-        try:
-            song = read_song(path)
-            if tally is not None:
-                tally.add(song)
-        except MidiProblem as err:
-            report.skip(path, str(err))
-        except MemoryError:
-            report.skip(path, "too large to read in the available memory")
-        except Exception as err:  # a file no rule above foresaw must not end the whole import
-            report.skip(path, f"could not be read ({type(err).__name__}: {err})")
-        else:
-            songs.append((path, song))
-        if progress is not None:
-            progress(done, len(files), str(path))
-    return songs
 
 
 def _cut_all(songs: list[tuple[Path, Song]], opts: RollOptions, limit: int, report: ImportReport,
@@ -209,31 +172,39 @@ def import_midi(
     """Imports every MIDI file under ``folder`` as phrases (see :class:`RollOptions` for ``options``).
 
     ``steps_per_beat`` may be "auto" (the default): the grid that loses the
-    fewest onsets (grid.py).  A folder already imported with the same files
-    and options comes back from the cache at once (``report.from_cache``).
-    Raises ``NotADirectoryError`` when ``folder`` is not a folder,
-    ``ValueError`` for bad options and :class:`ImportCancelled` on cancel.
+    fewest onsets (grid.py).  The shared routine (core/folder_import.py) walks,
+    caches and reports; ``ValueError`` for bad options, before any file is read.
     """
-    import torch
-
-    folder = Path(folder).expanduser()
-    if not folder.is_dir():
-        raise NotADirectoryError(f"not a folder: {folder}")
     checked, auto = _checked_options(options)
-    files, others = _list_midi(folder)
     key = {**checked.to_dict(), "steps_per_beat": AUTO if auto else checked.steps_per_beat,
            "max_phrases": options.get("max_phrases"), "importer_version": IMPORTER_VERSION}
-    fingerprint = corpus_cache.folder_fingerprint(DOMAIN, folder, files, key)
-    cached = corpus_cache.load_cached(DOMAIN, fingerprint)
-    if cached is not None:
-        if progress is not None:
-            progress(len(files), len(files), "")
-        return cached
-
-    report = ImportReport(folder=str(folder), files_seen=len(files))
     tally = GridTally() if auto else None
-    songs = _read_all(files, report, tally, progress, cancel)
-    grid = tally.choice() if tally is not None else checked.steps_per_beat
+
+    def read(path: Path, reading: Reading) -> Song:
+        """One song, tallying its onsets for the grid choice on the way."""
+        try:
+            song = read_song(path)
+        except MidiProblem as err:
+            raise FileProblem(str(err)) from err
+        if tally is not None:
+            tally.add(song)
+        return song
+
+    def assemble(songs: list[tuple[Path, Song]], report: ImportReport,
+                 listing: Listing) -> "tuple[torch.Tensor, dict[str, Any]]":
+        return _phrases(songs, report, listing, options, checked.steps_per_beat, tally, cancel)
+
+    return import_with(folder, FolderRecipe(DOMAIN, MIDI_SUFFIXES, key, read, assemble), progress, cancel)
+
+
+def _phrases(songs: list[tuple[Path, Song]], report: ImportReport, listing: Listing, options: dict[str, Any],
+             given_grid: int, tally: GridTally | None,
+             cancel: CancelFn | None) -> "tuple[torch.Tensor, dict[str, Any]]":
+    """The songs cut into phrases on the chosen grid, as one tensor and the folder's description."""
+    import torch
+
+    folder, others, auto = listing.folder, listing.passed_over, tally is not None
+    grid = tally.choice() if tally is not None else given_grid
     opts = RollOptions.from_dict({**options, "steps_per_beat": grid})
     limit = _max_phrases(options, opts)
     taken = _cut_all(songs, opts, limit, report, cancel)
@@ -271,7 +242,6 @@ def import_midi(
             "shifted": cut.shift,
             "remarks": cut.remarks,
         }
-    report.items = len(array)
     total = max(1, len(array))
     layout_meta = [{**layout.to_dict(), "share": round(count / total, 6)} for layout, count in ranked]
     grid_details = {"steps_per_beat": grid, "chosen": AUTO if auto else "given"}
@@ -306,7 +276,6 @@ def import_midi(
         meta["pitch_prior"] = np.round(notes.mean(axis=(0, 2), dtype=np.float64), 5).tolist()
         meta["voices"] = track_voices(notes)  # decoding keeps each track to as many notes at once
         meta["shortest_notes"] = shortest_notes(notes)  # and holds its notes at least this many steps
-    corpus = Corpus(data=torch.from_numpy(array), meta=meta, fingerprint=fingerprint, report=report)
-    corpus_metrics(corpus)  # kept in the report, so the cache holds the reference figures too
-    corpus_cache.store(DOMAIN, corpus)
-    return corpus
+    data = torch.from_numpy(array)
+    corpus_metrics(Corpus(data, meta, "", report))  # kept in the report, so the cache holds them too
+    return data, meta

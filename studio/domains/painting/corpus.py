@@ -14,16 +14,18 @@ import re
 import statistics
 import warnings
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from studio.core import corpus_cache
-from studio.core.domain import CancelFn, Corpus, ImportCancelled, ImportReport, ProgressFn
+from studio.core.domain import CancelFn, Corpus, ImportReport, ProgressFn
+from studio.core.folder_import import FileProblem, FolderRecipe, Listing, import_with
+
+if TYPE_CHECKING:
+    import torch
 
 DOMAIN = "painting"
 
@@ -52,13 +54,6 @@ UNSUPPORTED_SUFFIXES = {
     ".raf": "camera RAW files are not supported: export them as JPEG or TIFF",
     ".rw2": "camera RAW files are not supported: export them as JPEG or TIFF",
 }
-# Files operating systems, photo apps and NAS boxes leave next to pictures: listing them
-# as "skipped" would bury the lines that matter.
-SYSTEM_FILE_NAMES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r", ".ds_store"})
-SYSTEM_SUFFIXES = frozenset({".db", ".ini", ".lnk", ".url", ".xmp", ".aae", ".thm", ".tmp", ".part", ".crdownload"})
-SYSTEM_DIR_NAMES = frozenset({"__macosx", "@eadir", "$recycle.bin", "system volume information", "__pycache__"})
-
-
 class _UnsupportedMode(ValueError):
     """A colour mode Pillow cannot turn into RGB (LAB, HSV...)."""
 
@@ -71,43 +66,6 @@ class _Decoded:
     reason: str = ""
     source_size: tuple[int, int] = (0, 0)
     image_format: str = ""
-
-
-@dataclass
-class _Listing:
-    files: list[Path]
-    ignored: int
-    unreadable_dirs: list[tuple[str, str]]
-
-
-def _is_hidden(name: str) -> bool:
-    return name.startswith(".")
-
-
-def _is_system_file(name: str) -> bool:
-    lower = name.lower()
-    return lower in SYSTEM_FILE_NAMES or Path(lower).suffix in SYSTEM_SUFFIXES or lower.startswith("~$")
-
-
-def _list_files(folder: Path) -> _Listing:
-    """Every visible file under ``folder`` in a stable order; hidden and system entries are only counted."""
-    files: list[Path] = []
-    ignored = 0
-    unreadable: list[tuple[str, str]] = []
-
-    def on_error(err: OSError) -> None:
-        unreadable.append((err.filename or str(folder), f"unreadable folder: {err.strerror or err}"))
-
-    for root, dirs, names in os.walk(folder, onerror=on_error):
-        kept = sorted(d for d in dirs if not _is_hidden(d) and d.lower() not in SYSTEM_DIR_NAMES)
-        ignored += len(dirs) - len(kept)
-        dirs[:] = kept
-        for name in sorted(names):
-            if _is_hidden(name) or _is_system_file(name):
-                ignored += 1
-            else:
-                files.append(Path(root) / name)
-    return _Listing(files, ignored, unreadable)
 
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -249,22 +207,36 @@ def _workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def _decoded_in_order(files: list[Path], size: int, cancel: CancelFn | None) -> Iterator[tuple[Path, _Decoded]]:
-    """Decodes on a few threads (Pillow releases the GIL while decoding), yielding in file order."""
-    if _workers() == 1 or len(files) < 4:
-        for path in files:
-            if cancel is not None and cancel():
-                raise ImportCancelled("import cancelled")
-            yield path, _decode(path, size)
-        return
-    pool = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="painting-import")
-    try:
-        for path, result in zip(files, pool.map(lambda p: _decode(p, size), files)):
-            if cancel is not None and cancel():
-                raise ImportCancelled("import cancelled")
-            yield path, result
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+def _other_reason(path: Path) -> str:
+    """Every other visible file is listed: an artist who dropped a HEIC photo in the folder wants to know why."""
+    suffix = path.suffix.lower()
+    return UNSUPPORTED_SUFFIXES.get(suffix) or f"not an image file type ({suffix or 'no extension'})"
+
+
+def _read(path: Path, size: int) -> _Decoded:
+    decoded = _decode(path, size)
+    if decoded.pixels is None:
+        raise FileProblem(decoded.reason)
+    return decoded
+
+
+def _assemble(items: list[tuple[Path, Any]], report: ImportReport, listing: Listing,
+              size: int) -> "tuple[torch.Tensor, dict[str, Any]]":
+    """The pictures as one N x 3 x S x S block (row i = ``report.imported[i]``)."""
+    import torch
+
+    pixels = np.empty((len(items), size, size, 3), dtype=np.uint8)
+    sources: list[tuple[int, int]] = []
+    formats: Counter = Counter()
+    for i, (path, decoded) in enumerate(items):
+        pixels[i] = decoded.pixels
+        items[i] = (path, None)  # each picture's own array goes as soon as it is in the block
+        report.imported.append(str(path))
+        sources.append(decoded.source_size)
+        formats[decoded.image_format or "unknown"] += 1
+    report.details = _details(size, sources, formats, listing.ignored)
+    data = torch.from_numpy(np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)))
+    return data, {"size": size, "channels": 3}
 
 
 def _details(size: int, sources: list[tuple[int, int]], formats: Counter, ignored: int) -> dict[str, Any]:
@@ -286,63 +258,18 @@ def import_images(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> Corpus:
-    """Imports every picture under ``folder`` as a ``size`` x ``size`` RGB square (row i = ``report.imported[i]``).
-
-    A folder already imported with the same files and options comes back from
-    the cache at once (``report.from_cache``).  Raises ``NotADirectoryError``
-    when ``folder`` is not a folder and :class:`ImportCancelled` on cancel.
+    """Imports every picture under ``folder`` as a ``size`` x ``size`` RGB square (row i = ``report.imported[i]``),
+    by the shared routine (core/folder_import.py): cached, reported, ``NotADirectoryError`` for a missing folder.
     """
-    import torch
-
-    folder = Path(folder).expanduser()
-    if not folder.is_dir():
-        raise NotADirectoryError(f"not a folder: {folder}")
     size = _size_option(options)
-    listing = _list_files(folder)
-    key_options = {**options, "size": size, "importer_version": IMPORTER_VERSION}
-    fingerprint = corpus_cache.folder_fingerprint(DOMAIN, folder, listing.files, key_options)
-    cached = corpus_cache.load_cached(DOMAIN, fingerprint)
-    if cached is not None:
-        if progress is not None:
-            progress(len(listing.files), len(listing.files), "")
-        return cached
-
-    report = ImportReport(folder=str(folder), files_seen=len(listing.files))
-    for path, reason in listing.unreadable_dirs:
-        report.skip(path, reason)
-    candidates: list[Path] = []
-    for path in listing.files:
-        suffix = path.suffix.lower()
-        if suffix in IMAGE_SUFFIXES:
-            candidates.append(path)
-        elif suffix in UNSUPPORTED_SUFFIXES:
-            report.skip(path, UNSUPPORTED_SUFFIXES[suffix])
-        else:
-            report.skip(path, f"not an image file type ({suffix or 'no extension'})")
-
-    pixels = np.empty((len(candidates), size, size, 3), dtype=np.uint8)
-    sources: list[tuple[int, int]] = []
-    formats: Counter = Counter()
-    done = len(listing.files) - len(candidates)
+    recipe = FolderRecipe(
+        DOMAIN, IMAGE_SUFFIXES, key={**options, "size": size, "importer_version": IMPORTER_VERSION},
+        read=lambda path, reading: _read(path, size),
+        assemble=lambda items, report, listing: _assemble(items, report, listing, size),
+        other_reason=_other_reason, threads=_workers(),  # Pillow releases the GIL while it decodes
+    )
     with warnings.catch_warnings():
         # MAX_PIXELS decides; set here, on the calling thread, because the filter list is
         # process-wide and entering catch_warnings on the decoding threads would race.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        for path, result in _decoded_in_order(candidates, size, cancel):
-            if result.pixels is None:
-                report.skip(path, result.reason)
-            else:
-                pixels[len(report.imported)] = result.pixels
-                report.imported.append(str(path))
-                sources.append(result.source_size)
-                formats[result.image_format or "unknown"] += 1
-            done += 1
-            if progress is not None:
-                progress(done, len(listing.files), str(path))
-
-    report.items = len(report.imported)
-    report.details = _details(size, sources, formats, listing.ignored)
-    data = torch.from_numpy(np.ascontiguousarray(pixels[: report.items].transpose(0, 3, 1, 2)))
-    corpus = Corpus(data=data, meta={"size": size, "channels": 3}, fingerprint=fingerprint, report=report)
-    corpus_cache.store(DOMAIN, corpus)
-    return corpus
+        return import_with(folder, recipe, progress, cancel)

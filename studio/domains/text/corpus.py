@@ -14,11 +14,14 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from studio.core import corpus_cache
-from studio.core.domain import CancelFn, Corpus, ImportCancelled, ImportReport, ProgressFn
+from studio.core.domain import CancelFn, Corpus, ImportReport, ProgressFn
+from studio.core.folder_import import FileProblem, FolderRecipe, Listing, Reading, import_with
 from studio.domains.text.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocab
+
+if TYPE_CHECKING:
+    import torch
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".lrc")
 FORMAT_VERSION = 4  # bump when the import changes, so cached corpora are rebuilt
@@ -158,16 +161,14 @@ def normalize_line(line: str) -> str:
     return _SPACES.sub(" ", _CONTROL.sub(" ", line)).strip()
 
 
-def decoded_chunks(
-    path: Path, encoding: str, cancel: CancelFn | None, on_bytes: Callable[[int], None]
-) -> Iterator[str]:
-    """The file's text in chunks with newlines normalised to ``\\n`` (a ``\\r`` at a chunk end waits for the next)."""
+def decoded_chunks(path: Path, encoding: str, check_cancel: Callable[[], None]) -> Iterator[str]:
+    """The file's text in chunks with newlines normalised to ``\\n`` (a ``\\r`` at a chunk end waits for the next);
+    ``check_cancel()`` between chunks raises when the import was abandoned."""
     decoder = codecs.getincrementaldecoder(encoding)("replace")
     held = ""
     with open(path, "rb") as fh:
         while True:
-            if cancel is not None and cancel():
-                raise ImportCancelled("import cancelled")
+            check_cancel()
             block = fh.read(CHUNK_BYTES)
             text = held + decoder.decode(block, final=not block)
             held = ""
@@ -177,7 +178,6 @@ def decoded_chunks(
                 yield text.replace("\r\n", "\n").replace("\r", "\n")
             if not block:
                 return
-            on_bytes(len(block))
 
 
 def raw_lines(chunks: Iterable[str], max_chars: int | None = None) -> Iterator[str]:
@@ -392,49 +392,24 @@ def resolve_options(options: dict[str, Any] | None) -> dict[str, Any]:
     return opts
 
 
-def text_files(folder: Path) -> list[Path]:
-    """Text files under ``folder`` (recursively, hidden folders skipped), sorted for a stable order."""
-    if folder.is_file():
-        return [folder] if folder.suffix.lower() in TEXT_SUFFIXES else []
-    found = []
-    for path in folder.rglob("*"):
-        rel = path.relative_to(folder).parts
-        if any(p.startswith(".") for p in rel):
-            continue
-        if path.suffix.lower() in TEXT_SUFFIXES and path.is_file():
-            found.append(path)
-    return sorted(found)
-
-
-def _read_file(
-    path: Path,
-    opts: dict[str, Any],
-    report: ImportReport,
-    got: _Collected,
-    cancel: CancelFn | None,
-    on_bytes: Callable[[int], None],
-) -> None:
-    """Adds one file's items to ``got``; anything wrong with it goes in the report."""
+def _read_file(path: Path, opts: dict[str, Any], got: _Collected, check_cancel: Callable[[], None]) -> None:
+    """Adds one file's items to ``got``; :class:`FileProblem` says why a file gave none."""
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
             sample = fh.read(SAMPLE_BYTES)
     except OSError as exc:
-        report.skip(path, f"cannot read: {exc.strerror or exc}")
-        return
+        raise FileProblem(f"cannot read: {exc.strerror or exc}") from exc
     if size == 0:
-        report.skip(path, "empty file")
-        return
+        raise FileProblem("empty file")
     encoding, reason = detect_encoding(sample, complete=len(sample) >= size)
     if encoding is None:
-        report.skip(path, reason)
-        on_bytes(size)
-        return
+        raise FileProblem(reason)
     stats: Counter = Counter()
     before = len(got.items)
     raw_cap = opts["max_lines"] * RAW_LINE_FACTOR
     try:
-        chunks = decoded_chunks(path, encoding, cancel, on_bytes)
+        chunks = decoded_chunks(path, encoding, check_cancel)
         lines = (normalize_line(line) for line in _FILTERS.get(path.suffix.lower(), iter)(raw_lines(chunks)))
         for item in items_from_lines(lines, opts["unit"], opts["max_len"], stats):
             stats["raw"] += 1
@@ -451,8 +426,7 @@ def _read_file(
                 break
     except OSError as exc:
         kept = len(got.items) - before
-        report.skip(path, f"read error after {kept} lines (those are kept): {exc.strerror or exc}")
-        return
+        raise FileProblem(f"read error after {kept} lines (those are kept): {exc.strerror or exc}") from exc
     finally:
         got.stats.update(stats)
     added = len(got.items) - before
@@ -465,9 +439,7 @@ def _read_file(
             reason = f"no decodable text as {encoding}"
         else:
             reason = "no text lines"
-        report.skip(path, reason)
-        return
-    report.imported.append(str(path))
+        raise FileProblem(reason)
     got.encodings[_ENCODING_LABELS.get(encoding, encoding)] += 1
     if stats["symbol_only"]:
         got.notes.append(f"{path.name}: {stats['symbol_only']} lines of only emoji or symbols left out")
@@ -508,43 +480,6 @@ def _to_tensor(lines: list[str], vocab: Vocab, max_len: int) -> "Any":
     return torch.from_numpy(rows)
 
 
-def _collect(
-    files: list[Path],
-    opts: dict[str, Any],
-    report: ImportReport,
-    progress: ProgressFn | None,
-    cancel: CancelFn | None,
-) -> _Collected:
-    """Unique items from every file, in order, until the line cap; progress is in bytes read."""
-    total = sum(p.stat().st_size for p in files if p.exists()) or 1
-    done, current = [0], [""]
-
-    def on_bytes(n: int) -> None:
-        done[0] = min(total, done[0] + n)
-        if progress is not None:
-            progress(done[0], total, current[0])
-
-    got = _Collected()
-    for index, path in enumerate(files):
-        if got.capped:
-            for rest in files[index:]:
-                report.skip(rest, f"not read: the cap of {opts['max_lines']} lines was reached")
-            break
-        if cancel is not None and cancel():
-            raise ImportCancelled("import cancelled")
-        current[0] = str(path)
-        if progress is not None:
-            progress(done[0], total, str(path))
-        _read_file(path, opts, report, got, cancel, on_bytes)
-    if got.capped:
-        got.notes.append(
-            f"stopped at {len(got.items)} unique items ({got.stats['raw']} read): raise max_lines to take more"
-        )
-    if progress is not None:
-        progress(total, total, "")
-    return got
-
-
 def _spaced(char_counts: Counter) -> bool:
     """Whether most letters belong to scripts written with spaces between words (they have a lexicon)."""
     from studio.domains.text.metrics import is_unspaced
@@ -557,7 +492,7 @@ def _spaced(char_counts: Counter) -> bool:
     return letters > 0 and unspaced < letters / 2
 
 
-def _build(got: _Collected, opts: dict[str, Any], report: ImportReport, fingerprint: str) -> Corpus:
+def _build(got: _Collected, opts: dict[str, Any], report: ImportReport) -> "tuple[torch.Tensor, dict[str, Any]]":
     """Vocabulary, held-out split, tensor, meta and the report's figures from the collected items."""
     from studio.domains.text.char_phrasing import char_ngrams, fit_order
     from studio.domains.text.form import describe, dominant_form
@@ -600,7 +535,6 @@ def _build(got: _Collected, opts: dict[str, Any], report: ImportReport, fingerpr
     form = dominant_form(train)
     if form is not None:
         meta["form"] = form[0]  # the metrics count samples in it (form.py)
-    report.items = len(train)
     report.details = {
         "files": len(report.imported),
         "lines": len(items),
@@ -624,7 +558,7 @@ def _build(got: _Collected, opts: dict[str, Any], report: ImportReport, fingerpr
     }
     if train and heldout:
         report.details["reference"] = corpus_reference(train, heldout)
-    return Corpus(data=_to_tensor(train, vocab, opts["max_len"]), meta=meta, fingerprint=fingerprint, report=report)
+    return _to_tensor(train, vocab, opts["max_len"]), meta
 
 
 def import_text_folder(
@@ -634,28 +568,28 @@ def import_text_folder(
     cancel: CancelFn | None = None,
     use_cache: bool = True,
 ) -> Corpus:
-    """Reads every .txt/.md/.lrc file under ``folder`` into a Corpus (cached by file list and options).
-
-    ``progress(done_bytes, total_bytes, file)`` is called per file and per
-    megabyte read; ``cancel()`` is polled as often and raises ImportCancelled.
-    """
-    folder = Path(folder)
+    """Reads every .txt/.md/.lrc file under ``folder`` into a Corpus by the shared routine (core/folder_import.py):
+    cached by file list and options, ``NotADirectoryError`` for a missing folder.  Lines repeated across files
+    are kept once, and reading stops at ``max_lines`` (``cancel()`` is also polled inside long files)."""
     opts = resolve_options(options)
-    files = text_files(folder) if folder.exists() else []
-    fingerprint = corpus_cache.folder_fingerprint(
-        "text", folder.parent if folder.is_file() else folder, files, {**opts, "format": FORMAT_VERSION}
-    )
-    if use_cache and files:
-        cached = corpus_cache.load_cached("text", fingerprint)
-        if cached is not None:
-            return cached
-    report = ImportReport(folder=str(folder), files_seen=len(files))
-    if not folder.exists():
-        report.skip(folder, "folder not found")
-    corpus = _build(_collect(files, opts, report, progress, cancel), opts, report, fingerprint)
-    if use_cache and files:
-        corpus_cache.store("text", corpus)
-    return corpus
+    got = _Collected()
+
+    def read(path: Path, reading: Reading) -> None:
+        _read_file(path, opts, got, reading.check_cancel)
+        if got.capped:
+            reading.stop(f"not read: the cap of {opts['max_lines']} lines was reached")
+
+    def assemble(files: list[tuple[Path, None]], report: ImportReport,
+                 listing: Listing) -> "tuple[torch.Tensor, dict[str, Any]]":
+        report.imported += [str(path) for path, _ in files]
+        if got.capped:
+            got.notes.append(
+                f"stopped at {len(got.items)} unique items ({got.stats['raw']} read): raise max_lines to take more"
+            )
+        return _build(got, opts, report)
+
+    recipe = FolderRecipe("text", frozenset(TEXT_SUFFIXES), {**opts, "format": FORMAT_VERSION}, read, assemble)
+    return import_with(folder, recipe, progress, cancel, use_cache=use_cache)
 
 
 _LINES_CACHE: dict[str, list[str]] = {}
