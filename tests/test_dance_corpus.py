@@ -14,6 +14,7 @@ from studio.domains.dance.features import (
     canonical_frame,
     clip_windows,
     features_to_motion,
+    motion_features,
     rig_for,
 )
 from studio.domains.dance.skeleton import Motion, Skeleton
@@ -77,6 +78,14 @@ def test_windows_turn_back_into_the_takes_motion(folder):
     assert np.abs(got - expected).max() < 2e-3  # float16 storage
     motion = features_to_motion(got[0], rig, 30.0)
     assert motion.frames == 60 and motion.skeleton.joints == 12
+    assert np.abs(motion_features(motion, rig) - got[0]).max() < 5e-3  # the stored window comes back
+
+
+def test_a_full_corpus_leaves_the_rest_out(folder):
+    corpus = import_motion(folder, {**OPTIONS, "max_windows": 5})
+    assert corpus.data.shape[0] == 5
+    reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in corpus.report.skipped}
+    assert reasons["b.bvh"] == "left out: the corpus is full (5 windows)"
 
 
 def test_cache_missing_folder_and_cancel(folder, tmp_path):

@@ -77,8 +77,8 @@ def test_mirror_swaps_sides_and_twice_is_identity(baked):
     motion = dance(30, baked=baked, seed=2)
     rig = rig_of(motion)
     x = motion_features(motion, rig)
-    np.testing.assert_allclose(mirror_features(mirror_features(x, rig), rig), x, atol=1e-9)
-    mirrored = features_to_motion(mirror_features(x, rig), rig, 30.0)
+    np.testing.assert_allclose(mirror_features(mirror_features(x, rig, 30.0), rig, 30.0), x, atol=1e-9)
+    mirrored = features_to_motion(mirror_features(x, rig, 30.0), rig, 30.0)
     pairs = mirror_pairs(motion.skeleton)
     expected = in_body_frame(motion)[:, pairs] @ MIRROR
     np.testing.assert_allclose(in_body_frame(mirrored), expected, atol=1e-6)
@@ -99,7 +99,7 @@ def test_windows_count_and_mirrored_copies():
     rig = rig_of(motion)
     windows = clip_windows(motion, rig, FeatureOptions(window_seconds=2.0, hop_seconds=0.5))
     assert windows.shape[0] == 2 * 3  # starts at 0, 15, 30 frames of 91, each with its mirror image
-    np.testing.assert_allclose(windows[3:], mirror_features(windows[:3], rig))
+    np.testing.assert_allclose(windows[3:], mirror_features(windows[:3], rig, 30.0))
     assert clip_windows(dance(30, seconds=1), rig, FeatureOptions()).shape[0] == 0  # shorter than 4 s
     with pytest.raises(ValueError, match="fps"):
         FeatureOptions(fps=0)

@@ -88,37 +88,42 @@ class _Group:
         return sum(len(w) for _, _, w in self.files)
 
 
-def _describe(motion: Motion, options: FeatureOptions, windows: int) -> dict[str, Any]:
+def _describe(motion: Motion, windows: int) -> dict[str, Any]:
     return {"frames": motion.frames, "fps": round(motion.fps, 3), "seconds": round(motion.frames / motion.fps, 2),
             "joints": motion.skeleton.joints, "windows": windows}
 
 
 def _read_all(clips: list[tuple[Path, Callable[[], Motion]]], options: FeatureOptions, report: ImportReport,
-              limit: int, progress: ProgressFn | None, cancel: CancelFn | None) -> dict[tuple, _Group]:
-    """Every readable clip's windows grouped by skeleton (the rest reported)."""
+              max_windows: int | None, progress: ProgressFn | None, cancel: CancelFn | None) -> dict[tuple, _Group]:
+    """Every readable clip's windows grouped by skeleton (the rest reported), within ``max_windows`` and
+    MAX_CORPUS_BYTES."""
     groups: dict[tuple, _Group] = {}
-    taken = 0
+    taken, stored = 0, 0
     for done, (path, read) in enumerate(clips, start=1):
         if cancel is not None and cancel():
             raise ImportCancelled("import cancelled")
         try:
-            if taken >= limit:
-                report.skip(path, f"left out: the corpus is full ({limit} windows)")
+            if (max_windows is not None and taken >= max_windows) or stored >= MAX_CORPUS_BYTES:
+                report.skip(path, f"left out: the corpus is full ({taken} windows)")
                 continue
             motion = read()
             signature = motion.skeleton.signature()
             group = groups.get(signature)
             canon = group.rig.canon if group is not None else canonical_frame(motion)
             rig = rig_for(motion.skeleton, canon)
-            windows = clip_windows(motion, rig, options)[: limit - taken]
-            info = _describe(motion, options, len(windows))
+            windows = clip_windows(motion, rig, options)
             if not len(windows):
-                report.skip(path, f"{info['seconds']} s long, shorter than one {options.window_seconds:g} s window")
+                seconds = _describe(motion, 0)["seconds"]
+                report.skip(path, f"{seconds} s long, shorter than one {options.window_seconds:g} s window")
                 continue
+            room = (MAX_CORPUS_BYTES - stored) // (windows[0].size * 2)  # float16 bytes
+            windows = windows[: room if max_windows is None else min(room, max_windows - taken)]
+            info = _describe(motion, len(windows))
             if group is None:
                 group = groups[signature] = _Group(rig)
             group.files.append((path, info, windows.astype(np.float16)))
             taken += len(windows)
+            stored += group.files[-1][2].nbytes
         except (BvhError, KeypointError) as err:
             report.skip(path, str(err))
         except MemoryError:
@@ -177,8 +182,8 @@ def import_motion(
 
     clips, frame_files = _clips(files)
     report = ImportReport(folder=str(folder), files_seen=len(clips))
-    limit = int(options.get("max_windows") or MAX_CORPUS_BYTES // (2 * opts.window_frames * 4096))
-    groups = _read_all(clips, opts, report, limit, progress, cancel)
+    max_windows = int(options["max_windows"]) if options.get("max_windows") else None
+    groups = _read_all(clips, opts, report, max_windows, progress, cancel)
     chosen = _dominant(groups, report)
     per_file: dict[str, dict[str, Any]] = {}
     arrays = []

@@ -243,8 +243,8 @@ def resample(motion: Motion, fps: float) -> Motion:
 
 
 def _heading(world: np.ndarray) -> np.ndarray:
-    """Facing angle (radians, +Z = 0, toward +X positive) of canonical pelvis rotations (T, 3, 3)."""
-    return np.arctan2(world[:, 0, 2], world[:, 2, 2])
+    """Facing angle (radians, +Z = 0, toward +X positive) of canonical pelvis rotations (..., 3, 3)."""
+    return np.arctan2(world[..., 0, 2], world[..., 2, 2])
 
 
 def motion_features(motion: Motion, rig: Rig) -> np.ndarray:
@@ -288,6 +288,9 @@ def features_to_motion(features: np.ndarray, rig: Rig, fps: float) -> Motion:
     place = np.concatenate([np.zeros((1, 3)), np.cumsum(world_step[:-1], axis=0)])
     place[:, 1] = x[:, layout.HEIGHT] * rig.height
     rotations = sixd_to_matrix(x[:, layout.ROTATIONS:].reshape(frames, layout.joints, 6))
+    # Facing comes from the turn channel alone: whatever facing a generated (or float16-rounded) pelvis
+    # rotation carries is taken out, so re-encoding the motion gives the same turn back.
+    rotations[:, 0] = np.swapaxes(yaw_rotation(_heading(rotations[:, 0])), -1, -2) @ rotations[:, 0]
     local = np.broadcast_to(np.eye(3), (frames, sk.joints, 3, 3)).copy()
     local[:, rig.joints] = c.T @ rotations @ c
     local[:, rig.pelvis] = facing @ rotations[:, 0] @ c  # above the pelvis every joint rests at identity
@@ -322,12 +325,15 @@ def cut_windows(features: np.ndarray, frames: int, hop: int) -> np.ndarray:
     return windows
 
 
-def mirror_features(features: np.ndarray, rig: Rig) -> np.ndarray:
-    """Left and right swapped (..., channels, T); applying it twice gives the input back."""
+def mirror_features(features: np.ndarray, rig: Rig, fps: float) -> np.ndarray:
+    """Left and right swapped (..., channels, T) at ``fps``; applying it twice gives the input back.
+
+    A rest correction on the pelvis can leave the mirrored pelvis a little
+    turned; that turn moves into the facing (turn rate, and the velocity's
+    frame) so the result is in the same canonical form :func:`motion_features`
+    gives."""
     layout = rig.layout
     x = np.array(features, dtype=np.float64, copy=True)
-    x[..., layout.VELOCITY.start, :] *= -1.0
-    x[..., layout.TURN, :] *= -1.0
     shape = x.shape
     sixd = np.moveaxis(x[..., layout.ROTATIONS:, :], -1, -2).reshape(shape[:-2] + (shape[-1], layout.joints, 6))
     r = sixd_to_matrix(sixd)[..., rig.partner, :, :]
@@ -337,8 +343,19 @@ def mirror_features(features: np.ndarray, rig: Rig) -> np.ndarray:
     for k, j in enumerate(rig.joints[1:], start=1):
         parent_fix[k] = fix[position[int(rig.skeleton.parents[j])]]
     mirrored = np.swapaxes(parent_fix, -1, -2) @ MIRROR @ r @ MIRROR @ fix
+    delta = _heading(mirrored[..., 0, :, :])  # (..., T)
+    mirrored[..., 0, :, :] = np.swapaxes(yaw_rotation(delta), -1, -2) @ mirrored[..., 0, :, :]
     flat = matrix_to_6d(mirrored).reshape(shape[:-2] + (shape[-1], layout.joints * 6))
     x[..., layout.ROTATIONS:, :] = np.moveaxis(flat, -2, -1)
+    side, ahead = -x[..., layout.VELOCITY.start, :], x[..., layout.VELOCITY.start + 1, :]
+    c, s = np.cos(delta), np.sin(delta)
+    x[..., layout.VELOCITY.start, :] = c * side - s * ahead
+    x[..., layout.VELOCITY.start + 1, :] = s * side + c * ahead
+    change = (np.diff(delta, axis=-1) + np.pi) % (2 * np.pi) - np.pi
+    x[..., layout.TURN, :-1] = -x[..., layout.TURN, :-1] + change * fps
+    if shape[-1] > 1:
+        root = slice(layout.VELOCITY.start, layout.TURN + 1)
+        x[..., root, -1] = x[..., root, -2]
     return x
 
 
@@ -347,5 +364,5 @@ def clip_windows(motion: Motion, rig: Rig, options: FeatureOptions) -> np.ndarra
     features = motion_features(resample(motion, options.fps), rig)
     windows = cut_windows(features, options.window_frames, options.hop_frames)
     if options.mirror and len(windows):
-        windows = np.concatenate([windows, mirror_features(windows, rig)])
+        windows = np.concatenate([windows, mirror_features(windows, rig, options.fps)])
     return windows
