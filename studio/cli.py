@@ -4,9 +4,14 @@ The command names and flags below are a contract (scripts depend on them):
 
     studio train DOMAIN DATA_DIR --out RUN_DIR [--steps N] [--pretrain-steps M] [--preset P] [--device D] [--seed S]
     studio sample RUN_DIR --count N --seed S --out DIR_OR_FILE [--edit NAME=VALUE ...]
-    studio interpolate RUN_DIR --seeds A B [C ...] [--frames N | --seconds S] [--fps F] [--size PX] [--loop]
+    studio interpolate RUN_DIR (--seeds A B [C ...] | --images A.png B.png [...]) [--frames N | --seconds S]
+        [--fps F] [--size PX] [--loop]
         [--edit NAME=VALUE ...] --out FILE
     studio timelapse RUN_DIR --out FILE.mp4|.gif|.webp [--fps F] [--size PX]
+    studio project RUN_DIR IMAGE --out FILE.png [--steps N]  (interpolate --images takes --place-steps N)
+    studio animate RUN_DIR --music CLIP.mid|SOUND.wav --out FILE.mp4 [--seeds A B ...] [--fps F] [--size PX]
+        [--push X] [--loudness-direction NAME] [--loudness-amount SD] [--pitch-direction NAME] [--pitch-amount SD]
+        [--phrase-beats N]
     studio import DOMAIN DATA_DIR [--json]
     studio demo DOMAIN --out DIR
     studio export-model RUN_DIR --out FILE.safetensors
@@ -259,23 +264,95 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     from studio.core.latent import seeds_to_z, walk
     from studio.core.model import load_model
 
-    if len(args.seeds) < 2:
-        raise SystemExit("interpolate needs at least two seeds")
+    if (args.seeds is None) == (args.images is None):
+        raise SystemExit("interpolate walks through --seeds or through --images (pictures placed first), one of them")
+    stops = args.seeds if args.seeds is not None else args.images
+    if len(stops) < 2:
+        raise SystemExit(f"interpolate needs at least two {'seeds' if args.seeds is not None else 'images'}")
     check_motion(args)
     frames = walk_frames(args)
-    if frames < len(args.seeds):
-        raise SystemExit(f"{frames} frames cannot visit {len(args.seeds)} seeds; ask for more frames")
+    if frames < len(stops):
+        raise SystemExit(f"{frames} frames cannot visit {len(stops)} anchors; ask for more frames")
     model = load_model(args.run_dir, get_domain, device=args.device)
     check_walk_out(model.domain, args.out)
     steer, edited = edits_of(model, args.edit)
-    latents = steer(walk(list(seeds_to_z(args.seeds, model.z_dim)), frames, loop=args.loop, eased=args.loop))
+    if args.seeds is not None:
+        anchors, through = list(seeds_to_z(args.seeds, model.z_dim)), {"seeds": list(args.seeds)}
+    else:
+        placed = placed_latents(model, args.images, TerminalProgress(), args.place_steps)
+        anchors = [p.z for p in placed]
+        through = {"images": [str(Path(i).resolve()) for i in args.images], "latents": anchors}
+    latents = steer(walk(anchors, frames, loop=args.loop, eased=args.loop))
     options = model.decode_options(decode_options(args.option))  # the exports record what decoded them
     artifacts = model.render_exactly(latents, {**options, "psi": args.psi})
-    info = model.info(seeds=list(args.seeds), frames=frames, options=options, loop=args.loop, fps=args.fps,
-                      size=args.size, **edited)
+    info = model.info(frames=frames, options=options, loop=args.loop, fps=args.fps, size=args.size, **through,
+                      **edited)
     path = model.domain.save_walk(artifacts, args.out, info)
     shape = "looping " if args.loop else ""
-    print(f"wrote a {frames}-frame {shape}walk through seeds {' '.join(map(str, args.seeds))} to {path}")
+    names = ' '.join(map(str, args.seeds)) if args.seeds is not None else ' '.join(Path(i).name for i in args.images)
+    print(f"wrote a {frames}-frame {shape}walk through {'seeds' if args.seeds is not None else 'pictures'} "
+          f"{names} to {path}")
+    return 0
+
+
+def placed_latents(model: Any, files: list[str], progress: TerminalProgress, steps: int) -> list[Any]:
+    """Each file placed in ``model``'s latent space (core/projection.py) in ``steps`` steps, kept with the run."""
+    from studio.core.projection import ProjectionSettings, project, save_placement
+
+    if model.domain.projection_target is None:
+        raise SystemExit(f"a {model.domain.name} run cannot place files in its latent space yet")
+    placed = []
+    for name in files:
+        target = model.domain.projection_target(name, model.meta)
+        result = project(model, target, ProjectionSettings(steps=steps), progress=lambda p, n=Path(name).name:
+                         progress.update(f"placing {n}: step {p.step}/{p.total}, distance {p.distance:.4f}"))
+        if model.run_path is not None:
+            save_placement(model.run_path, name, result, model.step)
+        progress.line(f"placed {Path(name).name}: distance {result.distance:.4f} "
+                      f"(best of the seeds tried: {result.seed_distance:.4f}) in {result.seconds:.1f} s")
+        placed.append(result)
+    return placed
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    from studio.core.model import load_model
+
+    model = load_model(args.run_dir, get_domain, device=args.device)
+    if Path(args.out).suffix.lower() != model.domain.artifact_suffix:
+        raise SystemExit(f"{args.out}: a {model.domain.name} reconstruction is written as {model.domain.artifact_suffix}")
+    result = placed_latents(model, [args.image], TerminalProgress(), args.steps)[0]
+    artifact = model.render_exactly(result.z[None])[0]
+    record = {k: v for k, v in result.record().items() if k != "latent"}
+    info = model.info(latent=result.z, placed=str(Path(args.image).resolve()), **record)
+    path = model.domain.save_artifact(artifact, args.out, info)
+    print(f"distance {result.distance:.4f}; wrote the reconstruction of {Path(args.image).name} to {path}")
+    return 0
+
+
+def cmd_animate(args: argparse.Namespace) -> int:
+    from studio.core.latent import seeds_to_z
+    from studio.core.model import load_model
+    from studio.core.music_drive import DriveSettings
+    from studio.core.music_video import paint_to_music, read_music
+
+    if Path(args.out).suffix.lower() != ".mp4":
+        raise SystemExit(f"{args.out}: Paint to music writes an MP4 (the video carries the music)")
+    if len(args.seeds) < 2:
+        raise SystemExit("animate walks between at least two seeds")
+    check_motion(args)
+    model = load_model(args.run_dir, get_domain, device=args.device)
+    check_walk_out(model.domain, args.out)
+    settings = DriveSettings(push=args.push, loudness_direction=args.loudness_direction,
+                             loudness_amount=args.loudness_amount, pitch_direction=args.pitch_direction,
+                             pitch_amount=args.pitch_amount, phrase_beats=args.phrase_beats)
+    music = read_music(args.music, args.fps, get_domain("music"))  # the app layer hands the synthesiser down
+    options = model.decode_options(decode_options(args.option))
+    info = model.info(seeds=list(args.seeds), options=options, fps=args.fps, size=args.size)
+    progress = TerminalProgress()
+    path = paint_to_music(model, music, list(seeds_to_z(args.seeds, model.z_dim)), settings, args.out, info,
+                          progress=lambda done, total: progress.update(f"painting frame {done}/{total}"))
+    progress.line(f"wrote {music.features.frames} frames ({music.features.seconds:.1f} s) painted to "
+                  f"{Path(args.music).name}, with its sound, to {path}")
     return 0
 
 
@@ -344,6 +421,9 @@ def _add_option_flag(parser: argparse.ArgumentParser) -> None:
                              "lexicon=false; for music threshold=0.3, key=Am (C, F#m, Bb ...; none for any key)")
 
 
+PLACE_STEPS = 200
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="studio", description="GAN Studio from the command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -379,7 +459,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     inter = sub.add_parser("interpolate", help="an interpolation walk through seeds")
     inter.add_argument("run_dir")
-    inter.add_argument("--seeds", type=int, nargs="+", required=True)
+    inter.add_argument("--seeds", type=int, nargs="+")
+    inter.add_argument("--images", nargs="+", metavar="FILE",
+                       help="instead of --seeds: your own pictures, placed in the latent space first (kept with the run)")
+    inter.add_argument("--place-steps", type=int, default=PLACE_STEPS, metavar="N",
+                       help=f"with --images: optimisation steps for each picture (default {PLACE_STEPS})")
     inter.add_argument("--frames", type=int, metavar="N", help="frames written, loop or not (default 32)")
     inter.add_argument("--seconds", type=float, metavar="S", help="instead of --frames: S seconds at --fps")
     inter.add_argument("--fps", type=float, default=DEFAULT_FPS, metavar="F", help="frames a second (default 12.5)")
@@ -392,6 +476,36 @@ def build_parser() -> argparse.ArgumentParser:
     _add_option_flag(inter)
     _add_edit_flag(inter)
     inter.set_defaults(func=cmd_interpolate)
+
+    proj = sub.add_parser("project", help="place your own picture in the latent space: its closest sample")
+    proj.add_argument("run_dir")
+    proj.add_argument("image")
+    proj.add_argument("--out", required=True, help="the reconstruction (.png), its latent in the text chunk")
+    proj.add_argument("--steps", type=int, default=PLACE_STEPS, metavar="N",
+                      help=f"optimisation steps (default {PLACE_STEPS}); the distance printed drops with more")
+    proj.add_argument("--device", default="cpu")
+    proj.set_defaults(func=cmd_project)
+
+    anim = sub.add_parser("animate", help="paint to music: a walk that follows a MIDI or WAV file, as an MP4 with it")
+    anim.add_argument("run_dir")
+    anim.add_argument("--music", required=True, metavar="FILE", help="a MIDI file (.mid) or a WAV file (.wav)")
+    anim.add_argument("--out", required=True, help="FILE.mp4")
+    anim.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3],
+                      help="the anchors each phrase moves between, in turn (default 0 1 2 3)")
+    anim.add_argument("--fps", type=float, default=25.0, metavar="F", help="frames a second (default 25)")
+    anim.add_argument("--size", type=int, metavar="PX", help="longest side in pixels")
+    anim.add_argument("--push", type=float, default=3.0, help="speed on the strongest onset over the speed between")
+    anim.add_argument("--loudness-direction", default="0", metavar="NAME", help="direction loudness steers along")
+    anim.add_argument("--loudness-amount", type=float, default=1.5, metavar="SD",
+                      help="standard deviations between the quietest and the loudest moment (0: off)")
+    anim.add_argument("--pitch-direction", default="1", metavar="NAME", help="direction pitch height steers along")
+    anim.add_argument("--pitch-amount", type=float, default=1.5, metavar="SD",
+                      help="standard deviations for an octave above the piece's average pitch (0: off)")
+    anim.add_argument("--phrase-beats", type=float, default=16.0, metavar="N",
+                      help="beats from one anchor to the next (a WAV counts beats at 120 bpm)")
+    anim.add_argument("--device", default="cpu")
+    _add_option_flag(anim)
+    anim.set_defaults(func=cmd_animate)
 
     lapse = sub.add_parser("timelapse", help="the fixed-seed gallery through training, as a video or GIF")
     lapse.add_argument("run_dir")

@@ -8,6 +8,7 @@ imported only when an MP4 is asked for.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Sequence
@@ -23,6 +24,14 @@ INFO_KEY = "gan-studio"
 DEFAULT_FPS = 12.5  # 80 ms a frame: what walks played at before frame rates could be chosen
 MAX_FPS = 60.0
 MIN_FPS = 1.0
+
+
+@dataclass(frozen=True)
+class Soundtrack:
+    """Mono float samples in [-1, 1] at ``rate`` Hz, starting with the first frame (an MP4's sound)."""
+
+    samples: np.ndarray
+    rate: int
 
 
 class VideoUnavailable(RuntimeError):
@@ -49,11 +58,12 @@ def fitted(frames: Sequence[Any], size: int | None, even: bool = False) -> list[
 
 
 def write_animation(frames: Sequence[Any], path: str | Path, comment: str = "", fps: float = DEFAULT_FPS,
-                    size: int | None = None) -> Path:
+                    size: int | None = None, audio: Soundtrack | None = None) -> Path:
     """Writes the frames (H x W x 3 uint8 arrays or PIL pictures) as the animation ``path``'s extension names.
 
     ``comment`` (the export's info) goes in the GIF comment, the WebP's XMP
     packet or the MP4's comment tag; ``size`` is the longest side in pixels.
+    ``audio`` becomes an MP4's AAC sound track (GIF and WebP have none, so it is refused for them).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -63,7 +73,9 @@ def write_animation(frames: Sequence[Any], path: str | Path, comment: str = "", 
     if not MIN_FPS <= fps <= MAX_FPS:
         raise ValueError(f"a frame rate of {fps:g} is outside {MIN_FPS:g}–{MAX_FPS:g} frames a second")
     if suffix == ".mp4":
-        return _write_mp4(fitted(frames, size, even=True), path, comment, fps)
+        return _write_mp4(fitted(frames, size, even=True), path, comment, fps, audio)
+    if audio is not None:
+        raise ValueError(f"{path}: only an MP4 carries sound; choose a .mp4 file")
     pils = fitted(frames, size)
     frame_ms = max(20, round(1000 / fps))  # GIF players treat shorter frames as 100 ms
     if suffix == ".gif":
@@ -97,7 +109,7 @@ def load_av() -> Any:
     return av
 
 
-def _write_mp4(frames: list[Image.Image], path: Path, comment: str, fps: float) -> Path:
+def _write_mp4(frames: list[Image.Image], path: Path, comment: str, fps: float, audio: Soundtrack | None) -> Path:
     av = load_av()
     rate = Fraction(fps).limit_denominator(1000)
 
@@ -108,6 +120,7 @@ def _write_mp4(frames: list[Image.Image], path: Path, comment: str, fps: float) 
             stream.pix_fmt = "yuv420p"
             stream.codec_context.thread_count = 1  # several threads may split the work differently each time
             stream.options = {"crf": "18", "preset": "medium", "threads": "1", "flags": "+bitexact"}
+            sound = _add_audio(av, container, audio) if audio is not None else None
             if comment:
                 container.metadata["comment"] = comment
             for frame in frames:
@@ -115,8 +128,36 @@ def _write_mp4(frames: list[Image.Image], path: Path, comment: str, fps: float) 
                     container.mux(packet)
             for packet in stream.encode(None):
                 container.mux(packet)
+            if sound is not None:
+                _encode_audio(av, container, sound, audio)
 
     return write_atomically(path, write)
+
+
+AUDIO_CHUNK = 1024  # samples an AAC frame holds
+
+
+def _add_audio(av: Any, container: Any, audio: Soundtrack) -> Any:
+    stream = container.add_stream("aac", rate=int(audio.rate))
+    stream.layout = "mono"
+    stream.codec_context.thread_count = 1
+    stream.options = {"b": "128k", "flags": "+bitexact"}
+    return stream
+
+
+def _encode_audio(av: Any, container: Any, stream: Any, audio: Soundtrack) -> None:
+    """The samples in AAC-sized frames with their own time stamps, so the sound starts with the first picture."""
+    samples = np.clip(np.asarray(audio.samples, np.float32).reshape(-1), -1.0, 1.0)
+    for start in range(0, len(samples), AUDIO_CHUNK):
+        chunk = samples[start:start + AUDIO_CHUNK]
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk[None]), format="fltp", layout="mono")
+        frame.sample_rate = int(audio.rate)
+        frame.pts = start
+        frame.time_base = Fraction(1, int(audio.rate))
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode(None):
+        container.mux(packet)
 
 
 def _as_rgb(frame: Any) -> Image.Image:

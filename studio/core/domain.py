@@ -306,14 +306,25 @@ class Domain(Protocol):
         run's last checkpoint and become its model's defaults, under whatever
         a caller asks for."""
 
+    def projection_target(self, path: str | Path, meta: dict[str, Any]) -> "torch.Tensor":
+        """Optional: a file of the medium -> a (1, ...) target in G's output space, for placing the user's own
+        work in the latent space (core/projection.py); ValueError names a file it cannot read."""
+
+    def projection_loss(self, output: "torch.Tensor", target: "torch.Tensor") -> "torch.Tensor":
+        """Optional: per sample, how far G's ``output`` is from ``target`` (no downloaded weights); default MSE."""
+
+    def synthesise_notes(self, notes: Sequence[Any], seconds: float, sample_rate: int) -> "np.ndarray":
+        """Optional: mono audio of ``seconds`` for notes timed in seconds (core/music_drive.Note), the sound
+        track of a walk painted to a MIDI file."""
+
 
 class DomainBase:
     """Every optional :class:`Domain` member with its default, so a domain class writes only what it has.
 
     Generic code reads these members directly, never with ``getattr``: a
     domain that subclasses this is complete by construction once it writes
-    the required members.  The two capabilities left ``None`` are ones the
-    window offers only where they exist (a timelapse, the copy check).
+    the required members.  The capabilities left ``None`` are ones the window
+    offers only where they exist (a timelapse, the copy check, placing a file, sounding notes).
     """
 
     figure_panels: Mapping[str, list[str]] = MappingProxyType({})  # no panels: every figure on the default plots
@@ -321,6 +332,11 @@ class DomainBase:
     limits: Mapping[str, tuple[int, int]] = MappingProxyType({})
     grid_picture: Callable[[Sequence[Any]], "np.ndarray"] | None = None
     nearest_training: Callable[[Sequence[Any], Corpus], list[Neighbour]] | None = None
+    projection_target: Callable[[str | Path, dict[str, Any]], "torch.Tensor"] | None = None
+    synthesise_notes: Callable[[Sequence[Any], float, int], "np.ndarray"] | None = None
+
+    def projection_loss(self, output: "torch.Tensor", target: "torch.Tensor") -> "torch.Tensor":
+        return (output - target).pow(2).flatten(1).mean(dim=1)
 
     @property
     def walk_suffixes(self) -> tuple[str, ...]:

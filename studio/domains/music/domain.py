@@ -275,6 +275,12 @@ class MusicDomain(DomainBase):
         return [clip_from_meta(row, meta) for row in rows]
 
     # --------------------------------------------------------------- export
+    def synthesise_notes(self, notes: Sequence[Any], seconds: float, sample_rate: int) -> np.ndarray:
+        """A whole MIDI file's notes through the studio's synthesiser: the sound track of Paint to music."""
+        from studio.domains.music.synth import render_notes
+
+        return render_notes(notes, seconds, sample_rate)
+
     def save_artifact(self, artifact: Clip, path: str | Path, info: dict[str, Any]) -> Path:
         from studio.domains.music.codec import write_midi
 

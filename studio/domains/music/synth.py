@@ -16,7 +16,7 @@ import json
 import struct
 import wave
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -170,6 +170,32 @@ def render_clip(clip: Clip, sample_rate: int = 22050, tail: float = 0.5) -> np.n
             for n in notes
         ]
         _mix_notes(out, onsets, timbre_for(clip.programs[t]), sr)
+    peak = float(np.abs(out).max()) if len(out) else 0.0
+    if peak > 0:
+        out *= PEAK / peak
+    return out.astype(np.float32)
+
+
+def render_notes(notes: Sequence[Any], seconds: float, sample_rate: int = 22050) -> np.ndarray:
+    """Mono float32 audio of exactly ``seconds`` for notes timed in seconds (a whole MIDI file as mido plays
+    it; see studio.core.music_drive.Note), with the timbres and drums of :func:`render_clip`, at -1 dBFS."""
+    sr = int(sample_rate)
+    out = np.zeros(int(round(seconds * sr)), dtype=np.float64)
+    rng = np.random.default_rng(0)
+    voices: dict[str, list[tuple[int, int, int]]] = {}
+    drums: dict[int, np.ndarray] = {}
+    for note in notes:
+        start = int(note.start * sr)
+        if note.drum:
+            if note.pitch not in drums:
+                drums[note.pitch] = GAIN[DRUMS] * _drum(note.pitch, sr, rng)
+            hit = drums[note.pitch][: max(0, len(out) - start)]
+            out[start:start + len(hit)] += hit * note.velocity / 127.0
+        else:
+            length = max(1, int((note.end - note.start) * sr))
+            voices.setdefault(timbre_for(note.program), []).append((start, length, note.pitch))
+    for timbre, onsets in voices.items():
+        _mix_notes(out, onsets, timbre, sr)
     peak = float(np.abs(out).max()) if len(out) else 0.0
     if peak > 0:
         out *= PEAK / peak

@@ -13,6 +13,7 @@ from studio.core.domain import CancelFn, Corpus, DomainBase, ModelContext, Neigh
 from studio.domains.painting.presets import DEFAULTS, PRESETS
 
 if TYPE_CHECKING:
+    from studio.core.animation import Soundtrack
     import numpy as np
     import torch
     from torch import nn
@@ -119,6 +120,18 @@ class PaintingDomain(DomainBase):
         return [Neighbour(int(i), row, float(d), f"RMS distance {d:.3f}", bool(c))
                 for i, row, d, c in zip(indices, rows, distances, copied)]
 
+    def projection_target(self, path: str | Path, meta: dict[str, Any]) -> "torch.Tensor":
+        """A picture file -> the 1 x 3 x size x size target a placement searches toward (its centre square)."""
+        from studio.domains.painting.projection import load_target
+
+        return load_target(path, int(meta.get("size", 64)))
+
+    def projection_loss(self, output: "torch.Tensor", target: "torch.Tensor") -> "torch.Tensor":
+        """Per picture: pixels at four scales plus a Laplacian-pyramid term (no downloaded weights)."""
+        from studio.domains.painting.projection import picture_distance
+
+        return picture_distance(output, target)
+
     def preview_items(self, rows: "np.ndarray", meta: dict[str, Any]) -> list["np.ndarray"]:
         """3×H×W (or 1×H×W) uint8 rows -> H×W×3 pictures."""
         import numpy as np
@@ -133,12 +146,14 @@ class PaintingDomain(DomainBase):
 
         return save_png(artifact, path, info)
 
-    def save_walk(self, artifacts: Sequence[Any], path: str | Path, info: dict[str, Any]) -> Path:
+    def save_walk(self, artifacts: Sequence[Any], path: str | Path, info: dict[str, Any],
+                  audio: "Soundtrack | None" = None) -> Path:
+        """GIF, WebP or MP4 by the extension; ``audio`` (Paint to music) becomes the MP4's sound track."""
         from studio.core.animation import DEFAULT_FPS, write_animation
         from studio.domains.painting.codec import INFO_KEY, info_json
 
         comment = INFO_KEY + ":" + info_json(info)
-        return write_animation(artifacts, path, comment, info.get("fps") or DEFAULT_FPS, info.get("size"))
+        return write_animation(artifacts, path, comment, info.get("fps") or DEFAULT_FPS, info.get("size"), audio)
 
     def grid_picture(self, artifacts: Sequence[Any]) -> Any:
         import numpy as np
