@@ -58,7 +58,8 @@ def configure_threads(device: torch.device) -> int:
 
 @lru_cache(maxsize=1)
 def cpu_has_native_bf16() -> bool:
-    """Whether this CPU has bfloat16 matrix instructions (a text-autoencoder step of 128 KJV lines: 0.23 -> 0.16 s)."""
+    """Whether this CPU has bfloat16 matrix instructions, where autocast makes a step faster (measured in
+    docs/experiments/2026-12-06-tuning-history.md)."""
     capabilities = torch.cpu.get_capabilities() if hasattr(torch.cpu, "get_capabilities") else {}
     return any(bool(capabilities.get(name)) for name in CPU_BF16_FEATURES)
 

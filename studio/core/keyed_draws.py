@@ -5,10 +5,10 @@ so a seed sampled alone (an export, the explorer) came out differently than
 the same seed in the gallery or from ``studio sample``.  Here the numbers for
 a sample are a hash of the sampling seed and a coarse fingerprint of the
 sample's own model output: which side of 24 fixed random hyperplanes it
-lies on.  Different samples draw independently (no two of 2,048 samples of
-the text bench's model shared a fingerprint; with 16 planes 1 % did); a
-latent moved a little under the mouse keeps its fingerprint, so the
-explorer re-rolls where the output crosses a plane, not at every pixel.
+lies on, enough planes that different samples draw independently
+(docs/experiments/2026-12-06-tuning-history.md); a latent moved a little
+under the mouse keeps its fingerprint, so the explorer re-rolls where the
+output crosses a plane, not at every pixel.
 Integers stay below 2**31 before each product, so nothing overflows int64.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ def mix(x: torch.Tensor) -> torch.Tensor:
 
 @lru_cache(maxsize=8)
 def _planes(dim: int) -> torch.Tensor:
-    """The fixed hyperplanes for outputs of ``dim`` numbers (made once: a music clip's take 5 ms)."""
+    """The fixed hyperplanes for outputs of ``dim`` numbers (made once per size)."""
     gen = torch.Generator().manual_seed(FINGERPRINT_SEED + dim)
     return torch.randn(dim, FINGERPRINT_BITS, generator=gen)
 

@@ -280,7 +280,7 @@ _M = TypeVar("_M", bound=nn.Module)
 
 
 def _memory_format(module: _M, net: dict[str, Any]) -> _M:
-    """``net["channels_last"]``: NHWC weights, which oneDNN convolves about 15 % faster on a CPU too
+    """``net["channels_last"]``: NHWC weights, which oneDNN convolves faster on a CPU too
     (convolutions then hand NHWC on; the trainer does the same on CUDA for GPU presets)."""
     return module.to(memory_format=torch.channels_last) if net.get("channels_last") else module
 

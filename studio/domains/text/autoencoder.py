@@ -152,13 +152,13 @@ def reconstruction_with_codes(
 class LengthBuckets:
     """Batches of lines of about one length, every line once per epoch.
 
-    A GRU steps through the longest line of its batch, so a random batch of
-    clauses averaging 35 characters pays for 60; sorted into buckets, an
-    autoencoder step over the King James Bible took 0.26 s instead of 0.46
-    (64 lines, one thread).  Each epoch sorts the lines by length with ties
-    broken at random and cuts them into consecutive batches, taken in a
-    random order: every line is seen once per epoch, whatever its length
-    (but for the few left over from whole batches, drawn anew each epoch).
+    A GRU steps through the longest line of its batch, so a random batch pays
+    for its longest line in every row; sorted into buckets a step costs what
+    its lines hold (measured in docs/experiments/2026-12-06-tuning-history.md).
+    Each epoch sorts the lines by length with ties broken at random and cuts
+    them into consecutive batches, taken in a random order: every line is
+    seen once per epoch, whatever its length (but for the few left over from
+    whole batches, drawn anew each epoch).
     The order is a function of (epoch, seed), so a resumed run goes on with it.
     """
 
@@ -191,10 +191,10 @@ class AutoencoderPretrainer:
     With ``adv_weight`` > 0 it trains as ARAE does (Zhao et al. 2018): the GAN
     learns each batch's codes meanwhile, and the encoder's loss adds
     ``adv_weight`` x the critic's score of its codes, so the codes move toward
-    what the generator can make.  A plain autoencoder's codes of 110k KJV
-    lines sit in clusters the small generator cannot follow: its samples fell
-    between lines (nearest training code at cosine 0.59 against the held-out
-    lines' 0.73) and decoded to blends of them, generic and alike.
+    what the generator can make.  A plain autoencoder's codes of a large folder
+    sit in clusters the small generator cannot follow, so its samples fall
+    between lines and decode to blends of them, generic and alike
+    (docs/experiments/2026-12-06-tuning-history.md).
     """
 
     title = "the autoencoder"

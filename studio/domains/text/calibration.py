@@ -3,19 +3,18 @@
 Phrasing (phrasing.py) trades two things a writer wants: lines that read like
 the folder (BLEU-2 against the training lines) and lines unlike each other
 (self-BLEU-2 among samples).  More weight buys likeness and costs variety, and
-where the balance lies depends on the folder and on the model: on the King
-James Bible the weights at which both held moved by about 0.04 from one
-training run to the next, as wide as that window itself, and a weight tuned
-there says nothing about a folder of lyrics.
+where the balance lies depends on the folder and on the model: the window of
+weights where both hold moves from one training run to the next by about its
+own width, and a weight tuned on one folder says nothing about a folder of
+lyrics (docs/experiments/2026-12-06-tuning-history.md).
 
 So a run measures its own: it decodes samples of fixed seeds at a few weights
 and keeps the weight that leaves as much room before the likeness band's edge
 (:data:`LIKENESS_MARGIN` under the held-out lines' BLEU-2) as before the
 collapse alarm (``COLLAPSE_MARGIN`` over their self-BLEU-2): the middle of
 the band where both hold, or equally far outside both where no weight holds
-both.  (Equal shares of the two margins aim near the likeness edge when the
-band is narrow: on one KJV run their weight missed that edge by 0.002, where
-this one passed with 0.002 and 0.007 to spare.)  Both figures rise with the
+both (equal shares of the two margins would aim near the likeness edge when
+the band is narrow).  Both figures rise with the
 weight, so the imbalance falls and one crossing is found by stepping from
 the default and interpolating.  Samples and held-out lines are scored in
 groups of one size, because self-BLEU depends on how many lines are compared.

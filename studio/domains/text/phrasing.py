@@ -13,13 +13,9 @@ script:
 
 Both score a unit by log P(unit | what came before) minus ``PRIOR_SHARE`` x
 log P(unit).  The subtracted unigram part matters: the decoder has already
-learnt which units are common, and the plain model counted that twice.  With
-it every English line drifted to the commonest pairs ("of the" in 89 of 500
-samples against 44 of 500 real lines; "in the" 51 against 18), which made the
-samples alike.  On the King James Bible (bench/text_quality.py, four groups
-of 256 samples of one model) plain bigram fusion reached BLEU-2 minus
-self-BLEU-2 0.258, and 0.273 with 0.6 of the unigram taken out, at about the
-same BLEU-2.
+learnt which units are common, and the plain model counted that twice, so
+every line drifted to the commonest pairs and the samples grew alike
+(docs/experiments/2026-12-06-tuning-history.md).
 
 Between units the phrasing only shares out the decoder's own probability of
 starting one (a letter) among the letters, so it never favours punctuation
