@@ -13,7 +13,7 @@ from studio.domains.dance.keypoints import (
     BODY25,
     COCO17,
     KeypointError,
-    openpose_clips,
+    openpose_frame,
     read_keypoints,
     read_openpose,
 )
@@ -60,9 +60,9 @@ def test_a_3d_clip_lays_every_limb_along_its_keypoints(tmp_path):
 
 def test_an_openpose_folder_is_one_upright_clip_with_its_left_on_the_left(tmp_path):
     files = write_openpose(tmp_path / "op", coco17_points(seconds=2.0))
-    clips, others = openpose_clips(files + [tmp_path / "notes.json"])
-    assert list(clips) == [files[0]] and others == [tmp_path / "notes.json"]
-    motion = read_openpose(clips[files[0]])
+    assert openpose_frame(files[3]) == ((tmp_path / "op", "dancer"), 3)
+    assert openpose_frame(tmp_path / "notes.json") is None
+    motion = read_openpose(files)
     p = motion.positions()
     names = motion.skeleton.names
     assert np.all(p[:, names.index("Head"), 1] > p[:, names.index("Pelvis"), 1])
@@ -122,12 +122,16 @@ def test_a_folder_of_keypoint_clips_imports_on_the_keypoint_body(tmp_path):
     folder = tmp_path / "video"
     write_openpose(folder / "take1", coco17_points(seconds=4.0, seed=1))
     write_openpose(folder / "take2", coco17_points(seconds=4.0, seed=2))
+    write_openpose(folder / "take3", coco17_points(seconds=4.0)[:1], name="lonely")
     write_bvh(folder / "mocap.bvh", dance(30, seconds=4))
     (folder / "broken.json").write_text("[")
     corpus = import_motion(folder, {"window_seconds": 2.0, "hop_seconds": 1.0, "fps": 15})
     report = corpus.report
-    assert report.files_seen == 4 and len(report.imported) == 2
-    assert report.details["openpose_frame_files"] == 2 * len(coco17_points(seconds=4.0))
+    frames = len(coco17_points(seconds=4.0))
+    assert report.files_seen == 2 * frames + 3 and len(report.imported) == 2 * frames
+    assert report.details["openpose_frame_files"] == 2 * frames + 1
+    assert report.details["files"]["take1/dancer_000000000000_keypoints.json"]["frame_files"] == frames
     reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in report.skipped}
     assert "another skeleton" in reasons["mocap.bvh"] and "not JSON" in reasons["broken.json"]
+    assert reasons["lonely_000000000000_keypoints.json"] == "1 frame(s): too short to move (an OpenPose clip of 1 frame)"
     assert corpus.meta["joints"] == 15 and corpus.data.shape[1:] == (4 + 6 * 15, 30)

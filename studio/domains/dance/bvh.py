@@ -21,6 +21,7 @@ from typing import Iterable
 
 import numpy as np
 
+from studio.core.folder_import import FileProblem
 from studio.domains.dance.rotations import ORDERS, euler_to_matrix, matrix_to_euler
 from studio.domains.dance.skeleton import POSITION_CHANNELS, ROTATION_CHANNELS, Motion, Skeleton
 
@@ -32,7 +33,7 @@ _KNOWN_CHANNELS = frozenset(POSITION_CHANNELS + ROTATION_CHANNELS)
 _END = -2  # stack marker of an End Site block
 
 
-class BvhError(Exception):
+class BvhError(FileProblem):
     """A file that is not a readable BVH; the message is the reason, for the import report."""
 
 

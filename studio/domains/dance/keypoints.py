@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
+from studio.core.folder_import import FileProblem
 from studio.domains.dance.bvh import checked_size
 from studio.domains.dance.rotations import align, turn_between
 from studio.domains.dance.skeleton import Motion, Skeleton
@@ -81,7 +81,7 @@ _SOURCES = {  # body joint <- keypoints averaged (the first list that a set has 
 _FRAME_FILE = re.compile(r"^(.*?)_?(\d+)_keypoints\.json$", re.IGNORECASE)
 
 
-class KeypointError(Exception):
+class KeypointError(FileProblem):
     """A keypoint file that cannot become motion; the message is the reason, for the import report."""
 
 
@@ -95,21 +95,10 @@ def keypoint_skeleton(lengths: np.ndarray | None = None) -> Skeleton:
     return Skeleton(list(_BODY_NAMES), _PARENTS.copy(), offsets, channels)
 
 
-def openpose_clips(paths: list[Path]) -> tuple[dict[Path, list[Path]], list[Path]]:
-    """OpenPose per-frame files grouped into clips (keyed by their first file, frames in order), and the rest."""
-    groups: dict[tuple[Path, str], list[tuple[int, Path]]] = defaultdict(list)
-    others = []
-    for path in paths:
-        match = _FRAME_FILE.match(path.name)
-        if match:
-            groups[(path.parent, match.group(1))].append((int(match.group(2)), path))
-        else:
-            others.append(path)
-    clips = {}
-    for frames in groups.values():
-        frames.sort()
-        clips[frames[0][1]] = [p for _, p in frames]
-    return clips, others
+def openpose_frame(path: Path) -> tuple[tuple[Path, str], int] | None:
+    """For an OpenPose per-frame file, its clip (folder and name) and frame number; None for any other file."""
+    match = _FRAME_FILE.match(path.name)
+    return ((path.parent, match.group(1)), int(match.group(2))) if match else None
 
 
 def _load(path: Path) -> Any:
@@ -277,32 +266,37 @@ def _motion(body: np.ndarray, fps: float) -> Motion:
     return Motion(skeleton, 1.0 / fps, local, body[:, 0].copy())
 
 
-def _clip_from_frames(frames: list[Any], fps: float | None) -> Motion:
+def clip_from_points(frames: list[np.ndarray | None], fps: float | None = None) -> Motion:
+    """A clip from each frame's points (None: nobody in that frame) at ``fps`` (DEFAULT_FPS when not given)."""
     if len(frames) < 2:
         raise KeypointError(f"{len(frames)} frame(s): too short to move")
-    points, set_name = _stack([_frame_points(f) for f in frames])
+    points, set_name = _stack(frames)
     body = _upright(_body_positions(points, set_name))
     return _motion(body, fps if fps and 1.0 <= fps <= 240.0 else DEFAULT_FPS)
+
+
+def _numbers(read: Callable[[], Any]) -> Any:
+    """Runs ``read``, turning what numpy says of non-numbers into the reason a person reads."""
+    try:
+        return read()
+    except (TypeError, ValueError) as err:
+        raise KeypointError(f"keypoints that are not numbers in a known layout ({str(err)[:80]})") from None
 
 
 def read_keypoints(path: str | Path) -> Motion:
     """One clip file of keypoints; raises :class:`KeypointError` with the reason when it cannot."""
     frames, fps = _frames_of(_load(Path(path)))
-    try:
-        return _clip_from_frames(frames, fps)
-    except (TypeError, ValueError) as err:
-        raise KeypointError(f"keypoints that are not numbers in a known layout ({str(err)[:80]})") from None
+    return _numbers(lambda: clip_from_points([_frame_points(f) for f in frames], fps))
+
+
+def openpose_points(path: Path) -> np.ndarray | None:
+    """The first person's points in one OpenPose frame file (None when nobody is in the frame)."""
+    data = _load(path)
+    if not isinstance(data, dict) or "people" not in data:
+        raise KeypointError(f"{path.name} is not an OpenPose frame (no 'people')")
+    return _numbers(lambda: _frame_points(data))
 
 
 def read_openpose(paths: list[Path], fps: float = DEFAULT_FPS) -> Motion:
     """A clip from OpenPose's per-frame files (in frame order)."""
-    frames = []
-    for path in paths:
-        data = _load(path)
-        if not isinstance(data, dict) or "people" not in data:
-            raise KeypointError(f"{path.name} is not an OpenPose frame (no 'people')")
-        frames.append(data)
-    try:
-        return _clip_from_frames(frames, fps)
-    except (TypeError, ValueError) as err:
-        raise KeypointError(f"keypoints that are not numbers in a known layout ({str(err)[:80]})") from None
+    return clip_from_points([openpose_points(p) for p in paths], fps)
