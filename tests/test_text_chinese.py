@@ -11,7 +11,7 @@ import torch
 from studio.domains.text import DOMAIN, calibration
 from studio.domains.text.char_phrasing import CharPhrasing, char_ngrams, fit_order
 from studio.domains.text.form import describe, dominant_form, line_form
-from studio.domains.text.metrics import alarms, corpus_reference, text_metrics
+from studio.domains.text.metrics import corpus_reference, sample_alarms, text_metrics
 from studio.domains.text.phrasing import PRIOR_SHARE, DecodeState
 from studio.domains.text.vocab import BOS, Vocab
 from studio.domains import get_domain
@@ -81,10 +81,10 @@ def test_the_form_alarm_fires_when_samples_break_the_form_and_clears_when_they_k
     broken = [line.replace("，", "") if i % 3 == 0 else line[:-1] for i, line in enumerate(couplets(40, seed=9))]
     figures = text_metrics(broken, lines[:300])
     assert figures["form"] == 0.0
-    found = alarms(figures, reference)
-    assert any(a.startswith("form: 0% of samples keep the folder's form") for a in found), found
+    found = sample_alarms(figures, reference)
+    assert any(str(a).startswith("form: 0% of samples keep the folder's form") for a in found), found
     kept = text_metrics(couplets(40, seed=9), lines[:300])
-    assert kept["form"] == 1.0 and not any(a.startswith("form") for a in alarms(kept, reference))
+    assert kept["form"] == 1.0 and not any(a.kind == "form" for a in sample_alarms(kept, reference))
     english = text_metrics(["the moon is bright"], PROSE)
     assert "form" not in english  # no dominant form, no figure
 

@@ -318,16 +318,25 @@ def test_a_domain_can_add_its_own_controls(qtbot, studio_env, monkeypatch):
 
     import toy_medium.qt
 
-    def add_toggle(tab):
+    seen: list = []
+
+    def add_toggle(api):
         box = QCheckBox("Loud bars")
-        box.toggled.connect(lambda on: tab.explorer.set_options({"loud": on}))
-        tab.explorer.add_control(box)
+        box.toggled.connect(lambda on: api.set_options({"loud": on}))
+        api.add_control(box)
+        api.add_control(QCheckBox("Quiet side"), place="side")
+        with pytest.raises(ValueError, match="unknown place"):
+            api.add_control(QCheckBox("Lost"), place="nowhere")
+        api.figuresChanged.connect(seen.append)
 
     monkeypatch.setattr(toy_medium.qt, "install_controls", add_toggle, raising=False)
     window, tab = _window(qtbot)
     box = next(b for b in tab.explorer.findChildren(QCheckBox) if b.text() == "Loud bars")
     box.setChecked(True)
     assert tab.explorer.options()["loud"] is True
+    assert "Quiet side" in [b.text() for b in tab._left.findChildren(QCheckBox)]
+    tab.training.metrics.emit({"step": 30, "values": {"mean_gap": 0.2}})
+    assert seen[-1].step == 30 and seen[-1].values == {"mean_gap": 0.2} and tab.api.figures() is seen[-1]
     close_window(window)
 
 

@@ -11,7 +11,9 @@ from PySide6.QtWidgets import QFileDialog
 
 from studio.domains.text.metrics import words
 from studio.domains.text.options import DEFAULT_OPTIONS
-from studio.domains.text.qt.controls import DecodingControls, TextControls, health_text, line_problem
+from studio.domains.text.metrics import Alarm
+from studio.domains.text.placement import line_problem
+from studio.domains.text.qt.controls import DecodingControls, TextControls, health_text
 from ui_helpers import WAIT_MS, close_window, only_media, open_with_controls
 from studio.domains import get_domain
 
@@ -243,7 +245,7 @@ def test_collapse_and_copying_raise_a_red_banner_that_clears(qtbot, text_env, te
     own = controls.reference["self_bleu2"]
     assert own < 0.8
     qtbot.waitUntil(lambda: controls.latest is not None, timeout=WAIT_MS)  # the reopened run's last figures
-    assert controls.latest["step"] == tab.model.step and health.isVisible()
+    assert controls.latest.step == tab.model.step and health.isVisible()
 
     tab.training.metrics.emit({"step": 200, "values": {"self_bleu2": max(0.0, own - 0.1), "copied": 0.0}})
     assert health.property("state") == "ok"
@@ -373,7 +375,7 @@ def test_messages_name_what_is_wrong_without_a_window():
     assert "no model" in line_problem("abc", None)
     ok = health_text(5, {"self_bleu2": 0.2, "copied": 0.0}, {}, [])
     assert "✓" in ok and "not known yet" in ok
-    alarm = health_text(5, {}, {}, [("collapse", "self-BLEU-2 0.9 > 0.4 <sic>")])
+    alarm = health_text(5, {}, {}, [Alarm("collapse", "self-BLEU-2 0.9 > 0.4 <sic>")])
     assert "Mode collapse" in alarm and "&lt;sic&gt;" in alarm
 
 

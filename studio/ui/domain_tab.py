@@ -24,6 +24,7 @@ from studio.ui.explorer import Explorer
 from studio.ui.gallery import Gallery
 from studio.ui.media import controls_installer, view_for
 from studio.ui.neighbour_view import NeighbourView
+from studio.ui.tab_api import TabApi
 from studio.ui.training_panel import TrainingPanel
 from studio.workers.background import LatestOnly, readable_error, run_in_background
 
@@ -152,6 +153,7 @@ class DomainTab(QWidget):
     deviceDescribed = Signal(str)
     settingsChanged = Signal()
     referencesChanged = Signal(dict)  # the imported corpus's own figures, once worked out
+    modelChanged = Signal(object)  # the model the explorer now renders with
 
     def __init__(self, domain_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,7 +162,7 @@ class DomainTab(QWidget):
         self.view = view_for(domain_name)
         self.model: Any = None
         self.corpus: Any = None  # the imported Corpus, once the dataset panel has one
-        self.references: dict[str, float] = {}  # the corpus's own figures: dashed lines, and alarms in extras
+        self.references: dict[str, float] = {}  # the corpus's own figures: dashed lines, and a medium's alarms
         self._models = LatestOnly(f"model-{domain_name}", owner=self)  # checkpoints and live weights, newest wins
         self._nearest = LatestOnly(f"nearest-{domain_name}", owner=self)
         self._history_generation = 0
@@ -198,9 +200,10 @@ class DomainTab(QWidget):
         self._build_layout()
         self._connect()
         self.dataset.set_import_options(self.training.current_preset().import_options)
+        self.api = TabApi(self)
         install = controls_installer(domain_name)
         if install is not None:
-            install(self)
+            install(self.api)
 
     # ----------------------------------------------------------------- layout
     def _build_layout(self) -> None:
@@ -368,6 +371,7 @@ class DomainTab(QWidget):
         self.explorer.directions.set_model(model)
         self.explorer.set_renderer(lambda z, options: model.render(z, options), model.preset.z_dim,
                                    source="built-in demo model")
+        self.modelChanged.emit(model)
 
     def _offer_demo(self) -> None:
         if not self._shutting_down and self.dataset.folder() is None:
@@ -511,6 +515,7 @@ class DomainTab(QWidget):
         self.explorer.directions.set_model(model)
         self.explorer.set_renderer(lambda z, options: model.render(z, options), model.preset.z_dim,
                                    source=f"step {model.step:,}")
+        self.modelChanged.emit(model)
 
     def open_run_history(self, path: str) -> None:
         """Shows a reopened run: curves, sample snapshots (decoded on a worker) and its model."""

@@ -4,7 +4,7 @@ Beyond the contract, the text explorer and gallery can use:
 ``encode_text`` (a typed line -> code), ``decode_codes`` (codes placed
 directly, e.g. blends of typed lines), ``project_to_z`` (a code -> a z
 anchor for the z-space pad), ``reference_metrics`` (the corpus's own figures, for
-dashed lines and the collapse/copying alarms of ``metrics.alarms``) and
+dashed lines and the collapse/copying alarms of ``metrics.sample_alarms``) and
 ``nearest_training`` (the closest training line beside each sample).
 
 Torch-dependent modules are imported inside the methods, so listing the

@@ -8,7 +8,7 @@ line's form is its runs of non-punctuation characters written as their
 lengths, with the punctuation kept ("5，5。", shown as "5+5 with ，。"), the
 corpus's dominant form is measured at import, and the metrics count the
 share of samples in it beside the held-out lines' own share
-(metrics.alarms raises "form" when samples drift from it).
+(metrics.sample_alarms raises "form" when samples drift from it).
 
 Only a form held by at least :data:`MIN_SHARE` of the lines counts as the
 folder's: prose and free verse have no dominant form, and then there is no

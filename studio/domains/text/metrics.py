@@ -19,6 +19,7 @@ import math
 import random
 import re
 from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -275,21 +276,33 @@ def corpus_reference(
     return figures
 
 
-def alarms(figures: dict[str, float], reference: dict[str, float]) -> list[str]:
-    """Readable warnings: mode collapse (samples more alike than real lines), copying of training lines, and
-    drift from the folder's verse form (fewer samples in it than real lines by FORM_MARGIN)."""
+@dataclass(frozen=True)
+class Alarm:
+    """One warning about the samples: its kind ("collapse", "copying", "form") and the figures behind it.
+
+    Data, so the window colours and explains each kind without parsing words;
+    ``str()`` gives the "kind: detail" line the exports record."""
+
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+def sample_alarms(figures: dict[str, float], reference: dict[str, float]) -> list[Alarm]:
+    """Mode collapse (samples more alike than real lines), copying of training lines, and drift from the
+    folder's verse form (fewer samples in it than real lines by FORM_MARGIN)."""
     found = []
     own = reference.get("self_bleu2")
     if own is not None and figures.get("self_bleu2", 0.0) > own + COLLAPSE_MARGIN:
-        found.append(
-            f"collapse: self-BLEU-2 {figures['self_bleu2']:.3f} is above the corpus's own {own:.3f}"
-        )
+        found.append(Alarm("collapse", f"self-BLEU-2 {figures['self_bleu2']:.3f} is above the corpus's own {own:.3f}"))
     if figures.get("copied", 0.0) > COPY_ALARM:
-        found.append(f"copying: {figures['copied']:.0%} of samples are training lines")
+        found.append(Alarm("copying", f"{figures['copied']:.0%} of samples are training lines"))
     own_form = reference.get("form")
     if own_form is not None and "form" in figures and figures["form"] < own_form - FORM_MARGIN:
-        found.append(f"form: {figures['form']:.0%} of samples keep the folder's form, against {own_form:.0%} "
-                     "of its own lines")
+        found.append(Alarm("form", f"{figures['form']:.0%} of samples keep the folder's form, against "
+                                   f"{own_form:.0%} of its own lines"))
     return found
 
 

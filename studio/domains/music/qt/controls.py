@@ -10,7 +10,7 @@ Three pieces go into the generic tab:
   imported corpus), and whether clicks and pad releases play at once;
 - a ▶ button in the gallery's header that plays the selected sample.
 
-Every decode choice goes through ``tab.explorer.set_options``, so the
+Every decode choice goes through the tab API's ``set_options``, so the
 explorer re-renders with it and its exports (MIDI, walks, WAV) carry it.
 Gallery samples stay as the trainer decoded them; only the instruments and
 tempo chosen here are applied when one is played.  Audio is synthesised on
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
@@ -33,10 +33,8 @@ from studio.domains.music.key_lock import key_choices
 from studio.domains.music.roll import DRUMS, ROLE_COLOURS, Clip, gm_family
 from studio.ui.audio_player import AudioPlayer, load_backend
 from studio.ui.rows import slider_row
-from studio.workers.background import LatestOnly, run_in_background
-
-if TYPE_CHECKING:
-    from studio.ui.domain_tab import DomainTab
+from studio.ui.tab_api import TabApi
+from studio.workers.background import LatestOnly
 
 SAMPLE_RATE = 44100  # exports at CD rate; previews play the same buffer
 THRESHOLD_PERCENT = (5, 95)
@@ -229,29 +227,28 @@ def with_sound(clip: Clip, programs: Sequence[int] | None, tempo: float | None) 
 class MusicControls(QObject):
     """Wires the bar, the panel and the player to one music tab (find it with ``tab.findChild(MusicControls)``)."""
 
-    def __init__(self, tab: "DomainTab") -> None:
-        super().__init__(tab)
-        self.tab = tab
-        self.explorer = tab.explorer
+    def __init__(self, api: TabApi) -> None:
+        super().__init__(api)
+        self.api = api
         self.bar = DecodeBar()
         self.sound = SoundPanel()
         self.gallery_play_button = QPushButton("▶ Play")
         self.gallery_play_button.setToolTip("Play the selected sample")
         self.gallery_play_button.setEnabled(False)
         self.player = AudioPlayer(self)
-        self._renders = LatestOnly(f"audio-{tab.domain_name}", owner=self)
+        self._renders = LatestOnly("audio-music", owner=self)
         self._rendered: tuple[Clip, np.ndarray] | None = None  # the last clip synthesised, and its audio
         self._sampling_seed = 0
         self._defaults_of: tuple[str, int] | None = None  # the model whose own threshold the slider last took
 
-        self.explorer.add_control(self.bar, stretch=1)
-        tab.add_side_widget(self.sound)
-        tab.gallery.add_header_widget(self.gallery_play_button)
+        api.add_control(self.bar, stretch=1)
+        api.add_control(self.sound, place="side")
+        api.add_control(self.gallery_play_button, place="gallery")
         self._connect()
-        self.explorer.set_options({"threshold": DEFAULT_THRESHOLD, "sampling": "threshold", "seed": 0, "key": None})
+        api.set_options({"threshold": DEFAULT_THRESHOLD, "sampling": "threshold", "seed": 0, "key": None})
 
     def _connect(self) -> None:
-        bar, sound = self.bar, self.sound
+        bar, sound, api = self.bar, self.sound, self.api
         bar.threshold_slider.valueChanged.connect(lambda value: self.set_threshold(value / 100))
         bar.sample_check.toggled.connect(self.set_sampling)
         bar.reroll_button.clicked.connect(self.reroll)
@@ -259,34 +256,34 @@ class MusicControls(QObject):
         bar.play_button.clicked.connect(self.play_explorer)
         bar.stop_button.clicked.connect(self.stop)
         bar.wav_button.clicked.connect(self.export_wav)
-        sound.tempoChanged.connect(lambda bpm: self.explorer.set_options({"tempo": bpm}))
-        sound.programsChanged.connect(lambda programs: self.explorer.set_options({"programs": programs}))
+        sound.tempoChanged.connect(lambda bpm: api.set_options({"tempo": bpm}))
+        sound.programsChanged.connect(lambda programs: api.set_options({"programs": programs}))
         sound.resetRequested.connect(self.reset_sound)
         self.gallery_play_button.clicked.connect(self.play_gallery_selection)
         self.player.playingChanged.connect(self._on_playing)
         self.player.unavailable.connect(self._tell)
-        self.explorer.previewChanged.connect(self._on_preview)
-        self.explorer.released.connect(self._on_released)
-        self.tab.gallery.selected.connect(self._on_gallery_selected)
-        self.tab.dataset.corpusReady.connect(lambda corpus, folder: self.sync_tracks())
+        api.previewChanged.connect(self._on_preview)
+        api.released.connect(self._on_released)
+        api.gallerySelected.connect(self._on_gallery_selected)
+        api.corpusChanged.connect(lambda meta: self.sync_tracks())
 
     # ----------------------------------------------------------------- decoding
     def set_threshold(self, value: float) -> None:
         self.bar.show_threshold(value)
-        self.explorer.set_options({"threshold": float(value)})
+        self.api.set_options({"threshold": float(value)})
 
     def set_sampling(self, on: bool) -> None:
         self.bar.threshold_slider.setEnabled(not on)
         self.bar.reroll_button.setEnabled(on)
-        self.explorer.set_options({"sampling": "bernoulli" if on else "threshold"})
+        self.api.set_options({"sampling": "bernoulli" if on else "threshold"})
 
     def set_key(self, key: str | None) -> None:
         """Locks the explorer's notes to ``key`` ("C", "Am"; None for any key)."""
-        self.explorer.set_options({"key": key})
+        self.api.set_options({"key": key})
 
     def reroll(self) -> None:
         self._sampling_seed += 1
-        self.explorer.set_options({"seed": self._sampling_seed})
+        self.api.set_options({"seed": self._sampling_seed})
 
     def reset_sound(self) -> None:
         """Forgets the chosen instruments and tempo: the model's (or corpus's) own come back."""
@@ -294,14 +291,12 @@ class MusicControls(QObject):
         if meta is not None:
             self.sound.show_programs(meta["programs"])
             self.sound.show_tempo(float(meta.get("tempo", 120.0)))
-        self.explorer.set_options({"programs": None, "tempo": None})
+        self.api.set_options({"programs": None, "tempo": None})
 
     def _meta(self) -> dict[str, Any] | None:
         """Roles, programs and tempo of what the explorer renders: the model's, else the imported corpus's."""
-        if self.tab.model is not None:
-            return self.tab.model.meta
-        corpus = self.tab.dataset.corpus()
-        return corpus.meta if corpus is not None else None
+        model = self.api.model()
+        return model.meta if model is not None else self.api.corpus_meta()
 
     def sync_tracks(self) -> None:
         """Rebuilds the instrument rows when the tracks change; untouched choices follow the new defaults.
@@ -313,12 +308,12 @@ class MusicControls(QObject):
         meta = self._meta()
         if meta is None or "roles" not in meta:
             return
-        options = self.explorer.options()
+        options = self.api.options()
         roles, programs = list(meta["roles"]), [int(p) for p in meta["programs"]]
         if roles != self.sound.roles():
             self.sound.set_tracks(roles, programs)
             if options.get("programs") is not None:
-                self.explorer.set_options({"programs": None})
+                self.api.set_options({"programs": None})
         elif options.get("programs") is None:
             self.sound.show_programs(programs)
         if options.get("tempo") is None:
@@ -327,7 +322,7 @@ class MusicControls(QObject):
     def use_model_threshold(self) -> None:
         """Shows a newly rendered model's own threshold (fitted when its run stopped, else the usual one) on the
         slider and decodes with it; once per model, so a threshold the user then sets stands."""
-        model = self.tab.model
+        model = self.api.model()
         if model is None or (str(model.run_path), model.step) == self._defaults_of:
             return
         self._defaults_of = (str(model.run_path), model.step)
@@ -348,18 +343,17 @@ class MusicControls(QObject):
     # ----------------------------------------------------------------- playback
     def play_explorer(self) -> None:
         """Plays the explorer's current phrase (decoded with every option of this panel)."""
-        clip = self.explorer.current_artifact()
+        clip = self.api.explorer_artifact()
         if isinstance(clip, Clip):
             self.play(clip, "the explorer's phrase")
 
     def play_gallery_selection(self) -> None:
-        seed = self.tab.gallery.selected_seed()
-        artifact = self.tab.gallery.selected_artifact()
+        seed, artifact = self.api.gallery_selection()
         if seed is not None and isinstance(artifact, Clip):
             self._play_gallery(seed, artifact)
 
     def _play_gallery(self, seed: int, clip: Clip) -> None:
-        options = self.explorer.options()
+        options = self.api.options()
         self.play(with_sound(clip, options.get("programs"), options.get("tempo")), f"seed {seed}")
 
     def play(self, clip: Clip, what: str = "") -> None:
@@ -375,7 +369,7 @@ class MusicControls(QObject):
             return
         self.bar.stop_button.setEnabled(True)
         self.bar.show_status("preparing…")
-        domain = self.tab.domain
+        domain = self.api.domain
 
         def synthesise() -> np.ndarray:  # on the worker, which also takes Qt Multimedia's slow first import
             load_backend()
@@ -412,36 +406,30 @@ class MusicControls(QObject):
     def _tell(self, text: str) -> None:
         self.bar.stop_button.setEnabled(self.player.is_playing())
         self.bar.show_status(text)
-        self.tab.statusMessage.emit(text, 8000)
+        self.api.status(text)
 
     # ----------------------------------------------------------------- export
     def export_wav(self) -> None:
         """The explorer's phrase as a WAV, synthesised and written on a worker, with the explorer's record."""
-        clip = self.explorer.current_artifact()
+        clip = self.api.explorer_artifact()
         if not isinstance(clip, Clip):
             return
-        info = self.explorer.current_info()
+        info = self.api.explorer_record()
         seed = info.get("seed")
-        name = f"music-seed{seed}" if seed is not None else "music-blend"
-        path = self.tab.ask_save_path("Export WAV", name, ".wav")
-        if path is None:
-            return
         extra = {k: v for k, v in info.items() if k not in ("seed", "latent")}
-        record = self.tab.export_info(seed=seed, latent=info.get("latent"), sample_rate=SAMPLE_RATE, **extra)
-        domain, exact = self.tab.domain, self.tab.exact_explorer_artifact
+        record = self.api.export_record(seed=seed, latent=info.get("latent"), sample_rate=SAMPLE_RATE, **extra)
+        domain, exact = self.api.domain, self.api.exact_artifact
 
-        def write() -> Path:
+        def write(path: Path) -> Path:
             from studio.domains.music.synth import write_wav
 
-            # the phrase rendered again as every export is (domain_tab.exact_artifacts), not the preview's batch
+            # the phrase rendered again as every export is, not the preview's batch
             return write_wav(domain.render_audio(exact(info), SAMPLE_RATE), path, SAMPLE_RATE, record)
 
-        self.tab.statusMessage.emit(f"Writing {path.name}…", 0)
-        run_in_background(write, self.tab.exported,
-                          lambda text: self.tab.show_error("Export failed", f"Could not write {path}:\n{text}"),
-                          name="wav-export", owner=self)
+        name = f"music-seed{seed}" if seed is not None else "music-blend"
+        self.api.export("Export WAV", name, ".wav", write, background=True)
 
 
-def install_controls(tab: "DomainTab") -> MusicControls:
+def install_controls(api: TabApi) -> MusicControls:
     """Adds the music controls to the generic tab."""
-    return MusicControls(tab)
+    return MusicControls(api)

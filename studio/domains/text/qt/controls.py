@@ -1,31 +1,30 @@
 """The text tab's own controls: decoding, "place my line" on the pad, sample-health alarms, JSON export.
 
-:func:`install_controls` adds them to the generic tab.
+:func:`install_controls` adds them to the generic tab through its narrow API.
 Decode options go to the explorer, which re-renders with them; a typed line
-is encoded by the autoencoder and projected to a z on a worker thread, then
-becomes a corner anchor; the quality figures training sends are compared
-with the corpus's own so that collapse and copying raise an alarm where the
-writer looks, not only in a log.  Nothing here imports torch at import time:
-the text tab is built when the window opens.
+is encoded and projected to a z on a worker thread
+(:mod:`studio.domains.text.placement`), then becomes a corner anchor; the
+quality figures training sends are compared with the corpus's own
+(:func:`studio.domains.text.metrics.sample_alarms`) so that collapse and
+copying raise an alarm where the writer looks, not only in a log.  Nothing
+here imports torch at import time: the text tab is built when the window opens.
 """
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
+from studio.domains.text.metrics import Alarm, sample_alarms
 from studio.domains.text.options import DEFAULT_OPTIONS
-from studio.domains.text.vocab import SPECIALS
+from studio.domains.text.placement import Placement, line_problem, place_line
 from studio.ui.explorer import CORNER_ARROWS, CORNER_COLOURS, CORNER_NAMES
-from studio.workers.background import readable_error, run_in_background
-
-if TYPE_CHECKING:
-    from studio.ui.domain_tab import DomainTab
+from studio.ui.tab_api import Figures, TabApi
+from studio.workers.background import run_in_background
 
 DECODINGS = [
     ("greedy", "Greedy", "The most likely character at every step: steady, a little plain"),
@@ -40,8 +39,6 @@ CHARACTER_PHRASING_TIP = ("How much the folder's character pairs weigh beside th
                           "character: 0 leaves the model alone; higher reads more like the folder, and the lines "
                           "grow more alike")
 MAX_SAMPLING_SEED = 99_999  # five digits keep the decoding row narrow enough for a 1280-px window
-CORNER_UV = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
-FAR_MATCH = 0.5  # below this cosine the generator's nearest output is another line altogether
 ALARM_TITLES = {"collapse": "Mode collapse", "copying": "Copying", "form": "Form drift"}
 ALARM_HINTS = {
     "collapse": "the samples are more alike than real lines; try more text, a lower learning rate or an "
@@ -59,88 +56,12 @@ HEALTH_STYLES = {
 }
 
 
-# ----------------------------------------------------------------- work without widgets
-def shown_char(ch: str) -> str:
-    """A character as a person can read it in a message (spaces and control characters named)."""
-    if ch == " ":
-        return "space"
-    if ch.isspace() or not ch.isprintable():
-        return f"U+{ord(ch):04X}"
-    return f"“{ch}”"
-
-
-def line_problem(text: str, meta: dict[str, Any] | None) -> str | None:
-    """Why a typed line cannot be placed (empty, no model, too long, unknown characters), or None."""
-    if not text.strip():
-        return "Type a line first: the box is empty."
-    if meta is None:
-        return "There is no model yet: train one or open a run, then place your line."
-    known = set(meta["vocab"][len(SPECIALS):])
-    unknown = list(dict.fromkeys(ch for ch in text if ch not in known))
-    if unknown:
-        listed = ", ".join(shown_char(ch) for ch in unknown[:12]) + (" …" if len(unknown) > 12 else "")
-        return (f"Not in this model's alphabet: {listed}. Leave {'it' if len(unknown) == 1 else 'them'} out, "
-                "or train on text that has them.")
-    max_len = int(meta["max_len"])
-    if len(text) > max_len:
-        return f"Your line has {len(text)} characters; this model writes at most {max_len}. Shorten it."
-    return None
-
-
-@dataclass
-class Placement:
-    """A typed line turned into an anchor: its z, and what the model writes there."""
-
-    z: np.ndarray
-    written: str
-    match: float  # cosine of G(z) and the line's code; 1 means the GAN reaches the line exactly
-
-
-def place_line(model: Any, text: str, options: dict[str, Any]) -> Placement:
-    """Encodes ``text``, finds a z whose G output is its code, decodes that output (on a worker: torch)."""
-    import torch
-    import torch.nn.functional as F
-
-    domain = model.domain
-    code = domain.encode_text(text, model.context())
-    z = domain.project_to_z(code, model.generator, model.z_dim)
-    output = model.generate(z[None])
-    target = torch.as_tensor(np.asarray(code, np.float32)).reshape(1, -1).to(output.device)
-    match = float(F.cosine_similarity(output, target).item())
-    written = domain.decode(output, model.context(options))[0]
-    return Placement(np.asarray(z, np.float32), written, match)
-
-
-def latest_quality(run_dir: str) -> dict[str, Any] | None:
-    """The last quality figures a run logged, as the tab's ``metrics`` signal carries them (step, values)."""
-    from studio.core.runs import RunDir
-
-    records = [r for r in RunDir.open(run_dir).read_metrics() if r.get("kind") == "quality"]
-    if not records:
-        return None
-    last = records[-1]
-    values = {k: float(v) for k, v in last.items()
-              if k not in ("step", "kind", "metrics_s") and isinstance(v, (int, float)) and not isinstance(v, bool)}
-    return {"step": int(last.get("step", 0)), "values": values}
-
-
-def found_alarms(values: dict[str, float], reference: dict[str, float]) -> list[tuple[str, str]]:
-    """(kind, detail) pairs from :func:`studio.domains.text.metrics.alarms`: "collapse", "copying", "form"."""
-    from studio.domains.text.metrics import alarms
-
-    found = []
-    for text in alarms(values, reference):
-        kind, _, detail = text.partition(": ")
-        found.append((kind, detail or text))
-    return found
-
-
-def health_text(step: int, values: dict[str, float], reference: dict[str, float],
-                found: list[tuple[str, str]]) -> str:
+# ----------------------------------------------------------------- the banner's words
+def health_text(step: int, values: dict[str, float], reference: dict[str, float], found: list[Alarm]) -> str:
     """The banner's words (rich text): each alarm in bold with its figures, or the figures that say all is well."""
     if found:
-        return "<br>".join(f"<b>⚠ {html.escape(ALARM_TITLES.get(kind, kind.capitalize()))}</b> · step {step:,}<br>"
-                           f"{html.escape(detail)}" for kind, detail in found)
+        return "<br>".join(f"<b>⚠ {html.escape(ALARM_TITLES.get(a.kind, a.kind.capitalize()))}</b> · step {step:,}"
+                           f"<br>{html.escape(a.detail)}" for a in found)
     parts = []
     if "self_bleu2" in values:
         own = reference.get("self_bleu2")
@@ -154,12 +75,12 @@ def health_text(step: int, values: dict[str, float], reference: dict[str, float]
     return f"<b>✓ Samples look healthy</b> · step {step:,}{figures}"
 
 
-def health_tip(found: list[tuple[str, str]]) -> str:
+def health_tip(found: list[Alarm]) -> str:
     """What the banner's figures mean and, for each alarm, what to do about it."""
     from studio.domains.text.metrics import COPY_ALARM, FORM_MARGIN
 
-    lines = [f"{ALARM_TITLES.get(kind, kind.capitalize())}: {ALARM_HINTS.get(kind, 'see the quality curves')}."
-             for kind, _ in found]
+    lines = [f"{ALARM_TITLES.get(a.kind, a.kind.capitalize())}: {ALARM_HINTS.get(a.kind, 'see the quality curves')}."
+             for a in found]
     lines += ["Quality figures of a batch of samples against the training lines, drawn every few hundred steps.",
               "Collapse: the samples are more alike (self-BLEU-2) than the corpus's own lines.",
               f"Copying: more than {COPY_ALARM:.0%} of the samples are training lines.",
@@ -366,16 +287,16 @@ class SampleHealth(WrappedLabel):
         super().__init__(parent)
         self.setObjectName("sampleHealth")
         self.setTextFormat(Qt.TextFormat.RichText)
-        self._alarms: list[tuple[str, str]] = []
+        self._alarms: list[Alarm] = []
         self.setVisible(False)
 
     def alarms(self) -> list[str]:
         """The alarms shown now, as "kind: detail" ("collapse: …", "copying: …"); [] when all is well."""
-        return [f"{kind}: {detail}" for kind, detail in self._alarms]
+        return [str(alarm) for alarm in self._alarms]
 
     def show_figures(self, step: int, values: dict[str, float], reference: dict[str, float]) -> None:
         was_alarm = bool(self._alarms) and self.isVisible()
-        self._alarms = found_alarms(values, reference)
+        self._alarms = sample_alarms(values, reference)
         state = "alarm" if self._alarms else "ok"
         self.setProperty("state", state)
         self.setStyleSheet(HEALTH_STYLES[state])
@@ -396,11 +317,11 @@ class SampleHealth(WrappedLabel):
 class TextControls(QWidget):
     """Decoding, "place my line" and JSON export under the explorer; the health banner above the samples."""
 
-    def __init__(self, tab: "DomainTab") -> None:
+    def __init__(self, api: TabApi) -> None:
         super().__init__()
-        self.tab = tab
-        self.latest: dict[str, Any] | None = None  # {"step", "values"}: the newest quality figures
-        self.reference: dict[str, float] = dict(tab.references)
+        self.api = api
+        self.latest: Figures | None = api.figures()  # the newest quality figures
+        self.reference: dict[str, float] = api.references()
         self._placing = False
 
         self.decoding = DecodingControls()
@@ -442,23 +363,21 @@ class TextControls(QWidget):
         layout.addLayout(message_row)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
-        self.decoding.optionsChanged.connect(tab.explorer.set_options)
+        self.decoding.optionsChanged.connect(api.set_options)
         self.place_button.clicked.connect(self.place)
         self.line_edit.returnPressed.connect(self.place)
         self.json_button.clicked.connect(self.export_json)
-        tab.explorer.previewChanged.connect(self._on_preview)
-        tab.referencesChanged.connect(self.use_reference)
-        tab.training.metrics.connect(self.show_metrics)
-        tab.training.runStarted.connect(self._on_run_started)
-        tab.training.runOpened.connect(self._on_run_opened)
-        self.health.alarmRaised.connect(lambda text: tab.statusMessage.emit(f"Sample alarm: {text}", 0))
+        api.previewChanged.connect(self._on_preview)
+        api.referencesChanged.connect(self.use_reference)
+        api.figuresChanged.connect(self.show_figures)
+        self.health.alarmRaised.connect(lambda text: api.status(f"Sample alarm: {text}", 0))
         self.health.recovered.connect(
-            lambda step: tab.statusMessage.emit(f"Samples recovered at step {step:,}: no alarm now", 8000))
-        tab.explorer.set_options(self.decoding.options())
+            lambda step: api.status(f"Samples recovered at step {step:,}: no alarm now", 8000))
+        api.set_options(self.decoding.options())
 
     def _on_preview(self, artifact: Any) -> None:
         self.json_button.setEnabled(artifact is not None)
-        model = self.tab.model
+        model = self.api.model()
         meta = model.meta if model is not None else {}
         phrasing = "characters" if meta.get("char_ngrams") else "words" if meta.get("word_pairs") else None
         self.decoding.set_model_words(model is None or bool(meta.get("lexicon")),
@@ -483,13 +402,13 @@ class TextControls(QWidget):
         if self._placing:
             return
         text = self.line_edit.text().strip()
-        model = self.tab.model
+        model = self.api.model()
         problem = line_problem(text, model.meta if model is not None else None)
         if problem:
             self.show_message(problem, "error")
             return
         corner = int(self.corner.currentData())
-        options = self.tab.explorer.options()
+        options = self.api.options()
         self._placing = True
         self.place_button.setEnabled(False)
         self.show_message("Placing your line…", "busy")
@@ -499,19 +418,17 @@ class TextControls(QWidget):
 
     def _placed(self, placement: Placement, corner: int, text: str) -> None:
         self._done_placing()
-        explorer = self.tab.explorer
         try:
-            explorer.set_corner_latent(corner, placement.z, text)
+            self.api.place_anchor(corner, placement.z, text)
         except ValueError as exc:  # another model (another z size) arrived while the line was being placed
             self.show_message(f"Could not place your line: {exc}. Place it again.", "error")
             return
-        explorer.set_position(*CORNER_UV[corner])
         where = f"{CORNER_ARROWS[corner]} {CORNER_NAMES[corner]}"
         if placement.written == text:
             self.show_message(f"Placed at {where}: the model writes your line exactly.", "ok")
         else:
             far = (" It cannot write lines like yours yet: train longer, or on text closer to it."
-                   if placement.match < FAR_MATCH else "")
+                   if placement.is_far() else "")
             self.show_message(f"Placed at {where}. The nearest the model writes: “{placement.written}”.{far}", "ok")
         self.message.setToolTip(f"Cosine of the generator's output and your line's code: {placement.match:.2f} "
                                 "(1 means the generator reaches your line exactly)")
@@ -533,66 +450,49 @@ class TextControls(QWidget):
         self.reference = dict(figures)
         self._refresh_health()
 
-    def show_metrics(self, payload: dict) -> None:
-        """Slot for the tab's ``metrics`` signal ({"step", "values"}): the banner follows the newest figures."""
-        self.latest = {"step": int(payload.get("step", 0)), "values": dict(payload.get("values") or {})}
+    def show_figures(self, figures: Figures | None) -> None:
+        """The banner follows the newest quality figures (None: a new run has none yet)."""
+        self.latest = figures
         self._refresh_health()
 
     def _refresh_health(self) -> None:
         if self.latest is None:
             self.health.clear_figures()
         else:
-            self.health.show_figures(self.latest["step"], self.latest["values"], self.reference)
-
-    def _on_run_started(self, payload: dict) -> None:
-        if payload.get("step", 0) == 0:
-            self.latest = None
-            self._refresh_health()
-
-    def _on_run_opened(self, path: str) -> None:
-        """A reopened run shows its last logged figures until training sends newer ones."""
-        self.latest = None
-        self._refresh_health()
-        run_in_background(lambda: latest_quality(path), self._history_figures, name="text-run-figures", owner=self)
-
-    def _history_figures(self, payload: dict[str, Any] | None) -> None:
-        if payload is not None and self.latest is None:
-            self.show_metrics(payload)
+            self.health.show_figures(self.latest.step, self.latest.values, self.reference)
 
     # ----------------------------------------------------------------- export
     def export_json(self) -> None:
         """The line under the crosshair as JSON: text, seed/latent, blend, decode options and figures."""
         from studio.domains.text.codec import save_json
 
-        artifact = self.tab.explorer.current_artifact()
-        if artifact is None:
+        if self.api.explorer_artifact() is None:
             self.show_message("Nothing to export yet: the explorer has not drawn a line.", "error")
             return
-        info = self.tab.explorer.current_info()
+        info = self.api.explorer_record()
         seed, latent = info.pop("seed", None), info.pop("latent", None)
+        figures = None if self.latest is None else {"step": self.latest.step, **self.latest.values}
+        record = self.api.export_record(seed=seed, latent=latent, **info, metrics=figures,
+                                        reference=self.reference or None, alarms=self.health.alarms())
+        exact = self.api.exact_artifact
+
+        def write(path: Path) -> Path:
+            # the line rendered again as every export is, not the preview's batch
+            return save_json(str(exact({**info, "seed": seed, "latent": latent})), path, record)
+
         name = f"text-seed{seed}" if seed is not None else "text-blend"
-        path = self.tab.ask_save_path("Export line as JSON", name, ".json")
-        if path is None:
-            return
-        figures = None if self.latest is None else {"step": self.latest["step"], **self.latest["values"]}
-        full = self.tab.export_info(seed=seed, latent=latent, **info, metrics=figures,
-                                    reference=self.reference or None, alarms=self.health.alarms())
-        try:  # the line rendered again as every export is (domain_tab.exact_artifacts), not the preview's batch
-            line = self.tab.exact_explorer_artifact({**info, "seed": seed, "latent": latent})
-            written = save_json(str(line), path, full)
-        except Exception as exc:  # a full disk or a bad name is a message, never a crash
-            text = f"Could not write {path}: {readable_error(exc)}"
-            self.show_message(text, "error")
-            self.tab.statusMessage.emit(text, 10_000)
-            return
-        self.tab.last_export = written
-        self.show_message(f"Saved {written.name}", "ok")
-        self.tab.statusMessage.emit(f"Saved {written}", 10_000)
+        written = self.api.export("Export line as JSON", name, ".json", write, failed=self._export_failed)
+        if written is not None:
+            self.show_message(f"Saved {written.name}", "ok")
+
+    def _export_failed(self, text: str) -> None:
+        self.show_message(text, "error")
+        self.api.status(text, 10_000)
 
 
-def install_controls(tab: "DomainTab") -> TextControls:
+def install_controls(api: TabApi) -> TextControls:
     """Adds the text controls to the generic tab: under the explorer, and the health banner above the samples."""
-    controls = TextControls(tab)
-    tab.explorer.add_control(controls, stretch=1)
-    tab.add_banner(controls.health)
+    controls = TextControls(api)
+    api.add_control(controls, stretch=1)
+    api.add_banner(controls.health)
     return controls
