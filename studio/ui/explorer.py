@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (QBoxLayout, QFrame, QHBoxLayout, QLabel, QLayout,
 from studio.core.explorer_state import (BOTTOM_LEFT, BOTTOM_RIGHT, CORNER_NAMES, MAX_SEED, TOP_LEFT, TOP_RIGHT,
                                          WALK_ORDER, ExplorerState)
 from studio.ui.directions_panel import DirectionsPanel
+from studio.ui.frame_clock import FrameClock
+from studio.ui.media import ArtifactView, draw
 from studio.ui.rows import slider_row
 from studio.ui.walk_export import WalkExportDialog, WalkSettings
-from studio.ui.media import ArtifactView
 from studio.workers.render_thread import Renderer, RenderThread
 
 if TYPE_CHECKING:
@@ -276,7 +277,7 @@ class _PadPanel(QWidget):
 
 
 class ArtifactPreview(QWidget):
-    """The large picture of the artifact under the mouse, redrawn at the widget's size."""
+    """The large picture of the artifact under the mouse, redrawn at the widget's size (looping, if animated)."""
 
     def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -284,6 +285,8 @@ class ArtifactPreview(QWidget):
         self._artifact: Any = None
         self._pixmap: QPixmap | None = None
         self._placeholder = placeholder
+        self.clock = FrameClock(self)
+        self.clock.ticked.connect(self._refresh)
         self.setMinimumSize(220, 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -292,10 +295,12 @@ class ArtifactPreview(QWidget):
 
     def set_view(self, view: ArtifactView | None) -> None:
         self._view = view
+        self.clock.set_view(view)
         self._refresh()
 
     def set_artifact(self, artifact: Any) -> None:
         self._artifact = artifact
+        self.clock.set_content(artifact is not None)
         self._refresh()
         if self._view is not None and artifact is not None:
             self.setToolTip(self._view.caption(artifact))
@@ -316,7 +321,7 @@ class ArtifactPreview(QWidget):
 
     def _refresh(self) -> None:
         has = self._view is not None and self._artifact is not None
-        self._pixmap = self._view.pixmap(self._artifact, self._side()) if has else None
+        self._pixmap = draw(self._view, self._artifact, self._side(), self.clock.tick) if has else None
         self.update()
 
     def resizeEvent(self, event: QResizeEvent) -> None:

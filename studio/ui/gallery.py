@@ -3,7 +3,8 @@
 Snapshots arrive every few seconds for hours, so only a bounded number is
 kept (older ones are thinned, the first and the recent ones stay) and
 thumbnails are drawn lazily, only for the snapshot on screen and only for
-the cells Qt actually paints.
+the cells Qt actually paints.  Animated artifacts (motion) loop in their
+cells while the gallery is on screen.
 """
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel
                                QMenu, QPushButton, QSlider, QStackedWidget, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem, QVBoxLayout, QWidget)
 
+from studio.ui.frame_clock import FrameClock
+from studio.ui.media import ArtifactView, draw
 from studio.ui.rows import slider_row
-from studio.ui.media import ArtifactView
 
 MAX_SNAPSHOTS = 200
 MAX_SNAPSHOT_BYTES = 256 * 2**20  # big samples (many 256-px images) keep fewer snapshots
@@ -161,7 +163,9 @@ class Gallery(QWidget):
         self._view: ArtifactView | None = None
         self._favourites: dict[int, None] = {}  # insertion-ordered set
         self._thumb_size = thumbnail_size
-        self._pixmaps: dict[int, QPixmap] = {}
+        self._pixmaps: dict[int, tuple[int, QPixmap]] = {}  # row -> (clock tick it was drawn at, picture)
+        self._clock = FrameClock(self)
+        self._clock.ticked.connect(lambda: self._list.viewport().update())
         self._aspect = 1.0  # height / width of the shown artifacts' pictures, at most 1
 
         self._slider = QSlider(Qt.Orientation.Horizontal)
@@ -270,7 +274,12 @@ class Gallery(QWidget):
 
     def set_view(self, view: ArtifactView) -> None:
         self._view = view
+        self._clock.set_view(view)
         self._relayout()
+
+    def is_animating(self) -> bool:
+        """True while animated thumbnails loop (an animated view, samples shown, the gallery on screen)."""
+        return self._clock.is_running()
 
     def add_snapshot(self, step: int, artifacts: Sequence[Any], seeds: Sequence[int]) -> None:
         """Keeps one set of fixed-seed samples; shown at once unless the user is looking back."""
@@ -292,6 +301,7 @@ class Gallery(QWidget):
         """Forgets all snapshots (favourites stay: they are seeds, valid for the next run too)."""
         self._snapshots.clear()
         self._shown = None
+        self._clock.set_content(False)
         self._follow_newest = True
         self._pixmaps.clear()
         self._list.clear()
@@ -387,14 +397,15 @@ class Gallery(QWidget):
         return QSize(box.width() + 2 * CELL_PAD, box.height() + CELL_PAD + caption + 4)
 
     def thumbnail(self, row: int) -> QPixmap | None:
-        """The cell's picture, drawn on first paint and kept until the snapshot or size changes."""
+        """The cell's picture, drawn on first paint and kept until the snapshot, the size or the frame changes."""
         if self._view is None or self._shown is None or row >= len(self._shown.artifacts):
             return None
-        pix = self._pixmaps.get(row)
-        if pix is None:
-            pix = self._view.pixmap(self._shown.artifacts[row], self._thumb_size)
-            self._pixmaps[row] = pix
-        return pix
+        tick = self._clock.tick
+        drawn = self._pixmaps.get(row)
+        if drawn is None or (drawn[0] != tick and self._clock.is_running()):
+            drawn = (tick, draw(self._view, self._shown.artifacts[row], self._thumb_size, tick))
+            self._pixmaps[row] = drawn
+        return drawn[1]
 
     # ----------------------------------------------------------------- internals
     def _nearest(self, snapshot: _Snapshot) -> _Snapshot:
@@ -410,6 +421,7 @@ class Gallery(QWidget):
     def _show(self, snapshot: _Snapshot) -> None:
         keep = self.selected_seed()
         self._shown = snapshot
+        self._clock.set_content(bool(snapshot.artifacts))
         current = [self._list.item(r).data(SEED_ROLE) for r in range(self._list.count())]
         if current != snapshot.seeds:
             self._list.blockSignals(True)

@@ -26,6 +26,9 @@ class ArtifactView(Protocol):
 
     A view may also set ``textual = True`` when its caption is the artifact
     itself (text): small previews then list captions instead of pictures.
+    An animated view (motion) sets ``fps: float``, gives ``frame_count(artifact)``
+    and takes ``pixmap(artifact, size, frame=0)``; the gallery and the
+    explorer then loop its artifacts (:class:`studio.ui.frame_clock.FrameClock`).
     """
 
     def pixmap(self, artifact: Any, size: int) -> QPixmap:
@@ -33,6 +36,21 @@ class ArtifactView(Protocol):
 
     def caption(self, artifact: Any) -> str:
         """A short description for tooltips and captions."""
+
+
+def view_fps(view: ArtifactView | None) -> float:
+    """The frame rate an animated view plays at; 0 for a still one."""
+    if view is None or not callable(getattr(view, "frame_count", None)):
+        return 0.0
+    return max(0.0, float(getattr(view, "fps", 0.0) or 0.0))
+
+
+def draw(view: ArtifactView, artifact: Any, size: int, tick: int = 0) -> QPixmap:
+    """The artifact's picture; for an animated view, frame ``tick`` of its loop (still views ignore ``tick``)."""
+    if view_fps(view) <= 0:
+        return view.pixmap(artifact, size)
+    frames = max(1, int(view.frame_count(artifact)))  # type: ignore[attr-defined]
+    return view.pixmap(artifact, size, tick % frames)  # type: ignore[call-arg]
 
 
 class MediumError(ImportError):
