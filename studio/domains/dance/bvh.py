@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 from typing import Iterable
 
@@ -59,8 +60,8 @@ def _text_of(path: Path) -> str:
         raise BvhError(f"cannot be read ({err.strerror or err})") from None
     if raw.startswith(b"\x89PNG"):
         raise BvhError("this is a PNG picture, not a BVH motion file")
-    head = raw[:4096]
-    if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 100:
+    head = np.frombuffer(raw[:4096], dtype=np.uint8)
+    if np.count_nonzero((head < 9) | ((head > 13) & (head < 32))) > len(head) // 100 or not head.all():
         raise BvhError("binary data, not a BVH text file")
     text = raw.decode("utf-8", errors="replace")
     if not text.strip():
@@ -196,10 +197,15 @@ def _frame_values(lines: list[str], frames: int, width: int) -> np.ndarray:
             if n == frames - 1 and count < width:
                 raise BvhError(f"truncated: the last frame has {count} of {width} values")
             raise BvhError(f"frame {n + 1} has {count} values, the hierarchy's channels need {width}")
-    try:
-        values = np.array(" ".join(rows).split(), dtype=np.float64).reshape(frames, width)
-    except ValueError:
-        raise BvhError("a frame holds a value that is not a number") from None
+    with warnings.catch_warnings():  # numpy warns, and will raise, where parsing stops at a non-number
+        warnings.simplefilter("error", DeprecationWarning)
+        try:
+            values = np.fromstring("\n".join(rows), dtype=np.float64, sep=" ")
+        except (ValueError, DeprecationWarning):
+            values = np.zeros(0)
+    if values.size != frames * width:
+        raise BvhError("a frame holds a value that is not a number")
+    values = values.reshape(frames, width)
     bad = ~np.isfinite(values)
     if bad.any():
         raise BvhError(f"frame {int(np.argwhere(bad)[0, 0]) + 1} has a NaN or infinite value")
