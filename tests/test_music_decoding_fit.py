@@ -137,24 +137,12 @@ def test_scale_pull_outside_its_range_is_refused():
 
 
 def write_tunes(folder, count: int = 6) -> None:
-    """One-track stepwise tunes in C major: a melody folder with no leaps and no accidentals."""
-    import mido
+    """One-track tunes in C major moving by steps and thirds: a melody folder with no leaps and no accidentals."""
+    from studio.domains.music.demo import write_tune
 
     folder.mkdir()
-    rng = np.random.default_rng(4)
-    scale = [60, 62, 64, 65, 67, 69, 71, 72]
     for i in range(count):
-        midi = mido.MidiFile(ticks_per_beat=96)
-        track = mido.MidiTrack()
-        track.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
-        track.append(mido.Message("program_change", channel=0, program=73, time=0))
-        degree = 3
-        for _ in range(64):
-            degree = int(np.clip(degree + rng.choice([-1, 1]), 0, len(scale) - 1))
-            track.append(mido.Message("note_on", channel=0, note=scale[degree], velocity=80, time=0))
-            track.append(mido.Message("note_off", channel=0, note=scale[degree], time=48))
-        midi.tracks.append(track)
-        midi.save(str(folder / f"tune{i}.mid"))
+        write_tune(folder / f"tune{i}.mid", 4, 4, 8, np.random.default_rng([4, i]), per_unit=2, program=73)
 
 
 def test_a_real_run_fits_its_decoding_and_sample_decodes_with_it(tmp_path, monkeypatch):
@@ -169,7 +157,7 @@ def test_a_real_run_fits_its_decoding_and_sample_decodes_with_it(tmp_path, monke
     assert main(["train", "music", str(tmp_path / "tunes"), "--out", str(run), "--steps", "3", "--batch", "4"]) == 0
     model = load_model(run, get_domain)
     fitted = model.decode_defaults
-    assert fitted and set(fitted) <= {"threshold", "scale_pull", "leap_penalty"}
+    assert fitted and set(fitted) <= {"threshold", "scale_pull", "leap_penalty", "repeat_guard"}
     assert ck.load_latest(run / "checkpoints").info["decode_defaults"] == fitted
     assert main(["sample", str(run), "--count", "1", "--seed", "3", "--out", str(tmp_path / "clips")]) == 0
     recorded = read_info(tmp_path / "clips" / "music-seed3.mid")["options"]
@@ -177,3 +165,35 @@ def test_a_real_run_fits_its_decoding_and_sample_decodes_with_it(tmp_path, monke
     assert main(["sample", str(run), "--count", "1", "--seed", "3", "--out", str(tmp_path / "plain"),
                  "--option", "scale_pull=1", "--option", "leap_penalty=0", "--option", "threshold=0.3"]) == 0
     assert read_info(tmp_path / "plain" / "music-seed3.mid")["options"]["scale_pull"] == 1, "the caller wins"
+
+
+def repeating_line(clips: int = 48, seed: int = 5) -> np.ndarray:
+    """A solo line whose G plays its first bar again in every later bar, with a second choice half supported."""
+    rng = np.random.default_rng(seed)
+    prob = np.full((clips, 1, 64, 36), 0.02)
+    for c in range(clips):
+        first = [int(r) for r in rng.integers(10, 26, 8)]
+        for bar in range(4):
+            for k, row in enumerate(first):
+                steps = slice(bar * 16 + 2 * k, bar * 16 + 2 * k + 2)
+                prob[c, 0, steps, row] = 0.8
+                prob[c, 0, steps, row + int(rng.choice([-2, 2]))] = rng.uniform(0.2, 0.3)
+    return prob
+
+
+def test_repeat_guard_brings_copied_bars_to_the_corpus_rate_and_keeps_every_note():
+    meta, prob = solo_meta(), repeating_line()
+    plain = figures(prob, meta, {})
+    assert plain["BR"] == 1.0, "every bar copies the one before"
+    fitted = calibration.fit_decoding(lambda o: DOMAIN.binarise(as_output(prob), o, meta), meta,
+                                      {"NA": plain["NA"], "SC": 0.0, "LP": 1.0, "BR": 0.2}, {})
+    assert set(fitted) == {"repeat_guard"} and 0.0 < fitted["repeat_guard"] <= 1.0
+    assert figures(prob, meta, fitted)["BR"] <= 0.2 + calibration.BR_TOLERANCE
+    guarded = DOMAIN.binarise(as_output(prob), {"repeat_guard": 1.0}, meta)
+    unguarded = DOMAIN.binarise(as_output(prob), {}, meta)
+    assert figures(prob, meta, {"repeat_guard": 1.0})["BR"] < 0.1
+    assert np.array_equal(guarded.sum(axis=-1), unguarded.sum(axis=-1)), "a note is swapped for a note"
+    assert np.array_equal(guarded[:, :, :16], unguarded[:, :, :16]), "a first bar has nothing to repeat"
+    assert np.array_equal(DOMAIN.binarise(as_output(prob), {"repeat_guard": 0.0}, meta), unguarded)
+    with pytest.raises(ValueError, match="repeat_guard"):
+        DOMAIN.binarise(as_output(prob), {"repeat_guard": 2.0}, meta)

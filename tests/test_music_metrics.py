@@ -225,3 +225,27 @@ def test_notes_in_roles_the_corpus_never_plays():
     assert M.music_metrics(corpus, meta(roles), profile)["UR"] == 0.0
     everything = {"lengths": profile["lengths"], "used": [True, True, True]}
     assert M.music_metrics(samples, meta(roles), everything)["UR"] == 0.0
+
+
+def test_onset_positions_tell_a_waltz_s_quarters_from_a_jig_s_eighths():
+    from studio.domains.music.layout import Layout, structure_roll
+
+    layouts = [Layout(3, 4, 4, 4), Layout(6, 8, 4, 4)]  # both bars 12 steps: only the rhythm differs
+    two = {**meta(["melody"]), "bars": 4, "metre_track": True,
+           "layouts": [{**l.to_dict(), "share": 0.5} for l in layouts]}
+
+    def phrases(waltz_note, jig_note):
+        rolls = empty(n=2, tracks=2, bars=4)
+        for n, (layout, length) in enumerate(zip(layouts, (waltz_note, jig_note))):
+            for k, start in enumerate(range(0, 48, length)):
+                rolls[n, 0, start:start + length, k % 2 * 2] = 1  # C and D in turn, each note struck anew
+            rolls[n, 1] = structure_roll(layout, n, 64, 24)
+        return rolls
+
+    corpus = phrases(4, 2)
+    profile = M.corpus_profile(corpus, two)
+    assert profile["onsets"][0] == [4, 0, 0, 0] * 3 and profile["onsets"][1] == [4, 0] * 6
+    assert M.music_metrics(corpus, two, profile)["OD"] == 0.0
+    assert M.music_metrics(phrases(2, 2), two, profile)["OD"] == pytest.approx(0.25), \
+        "eighths in 3/4: half the waltz's onsets off its quarters, the jig's right"
+    assert M.music_metrics(phrases(2, 4), two, profile)["OD"] == pytest.approx(2 / 3 * 0.5 + 1 / 3 * 0.5)

@@ -191,3 +191,31 @@ def write_demo_folder(target: str | Path, count: int = 24, seed: int = 0) -> Pat
         midi = _midi(song, single_track)
         write_atomically(path, lambda name, m=midi: m.save(filename=name))
     return target
+
+
+TUNE_SCALE = (60, 62, 64, 65, 67, 69, 71, 72, 74, 76)  # C major from middle C
+
+
+def write_tune(path: str | Path, numerator: int, denominator: int, bars: int, rng: np.random.Generator,
+               per_unit: int = 1, program: int | None = None) -> Path:
+    """A one-track tune as tune books export it: its time signature, ``per_unit`` notes to each unit of the
+    metre (a quarter in 3/4, an eighth in 6/8) moving in steps and small leaps of C major, and no program
+    change unless ``program`` is given (what the benches and tests of metres and melody folders need)."""
+    import mido
+
+    midi = mido.MidiFile(ticks_per_beat=TPB)
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    track.append(mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator, time=0))
+    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(100), time=0))
+    if program is not None:
+        track.append(mido.Message("program_change", program=program, time=0))
+    length = TPB * 4 // denominator // per_unit
+    index = int(rng.integers(len(TUNE_SCALE)))
+    for _ in range(bars * numerator * per_unit):
+        index = int(np.clip(index + rng.integers(-2, 3), 0, len(TUNE_SCALE) - 1))
+        track.append(mido.Message("note_on", note=TUNE_SCALE[index], velocity=80, time=0))
+        track.append(mido.Message("note_off", note=TUNE_SCALE[index], velocity=0, time=length))
+    path = Path(path)
+    midi.save(str(path))
+    return path

@@ -25,8 +25,8 @@ AUGMENTATIONS = ("translation",)
 DEFAULT_THRESHOLD = 0.3
 """A cell sounds above this probability.  Below one half because decoding (voices.py) already keeps each track
 to the corpus's number of notes at once and holds notes for the corpus's shortest length: the threshold only
-decides whether a step sounds at all.  At 0.5 melodies broke into gaps (Bach chorales, 10 CPU minutes: pitch
-classes per bar 22 % under the corpus's); with notes held, 0.3 keeps them within 10 % (0.35: 11 % under)."""
+decides whether a step sounds at all, and at 0.5 melodies break into gaps (docs/experiments/
+2026-12-06-music-cpu-small-recipe.md).  Each run fits its own (calibration.py)."""
 TIME_SHIFT_RATIO = 0.125  # translation moves a phrase by up to an eighth of its length (two beats of 4 bars)
 
 
@@ -105,10 +105,11 @@ class MusicDomain(DomainBase):
               "net.bar_dim": (1, 4096), "net.features": (1, 4096), "net.pack": (1, 16)}
     """Sizes a run or model file may describe (studio.core.validation checks them before building nets)."""
     presets: dict[str, Preset] = PRESETS
-    figure_panels = {"bars and notes": ["EB", "QN", "PP", "DP", "BR", "LD", "UR"], "harmony": ["UPC", "TD", "NA"],
+    figure_panels = {"bars and notes": ["EB", "QN", "PP", "DP", "BR", "LD", "OD", "UR"], "harmony": ["UPC", "TD", "NA"],
                      "melody and key": ["SC", "LP"]}
     figure_labels = {"EB": "empty bars", "QN": "qualified notes", "PP": "polyphony", "DP": "drums on the beat grid",
                      "BR": "bars repeating the one before", "LD": "note-length distance to the corpus",
+                     "OD": "onset positions in the bar: distance to the corpus",
                      "UR": "notes in roles the corpus never plays", "NA": "notes sounding at once",
                      "SC": "notes in the clip's key", "LP": "melodic leaps over a fifth",
                      "UPC": "pitch classes per bar", "TD": "tonal distance between tracks"}
@@ -170,11 +171,14 @@ class MusicDomain(DomainBase):
         still half supports it (voices.py).  ``options["key"]`` ("C", "Am", "F#m"; None or "none" for
         any) keeps the pitched tracks to that key's scale (key_lock.py); without it ``options["scale_pull"]``
         (1, off) scales the probabilities of notes outside each clip's own key (scale_pull.py), and
-        ``options["leap_penalty"]`` (0, off) steers each track's top voice away from leaps (voices.py).  A run's
-        fitted values of these three come as its model's defaults (calibration.py).
+        ``options["leap_penalty"]`` (0, off) steers each track's top voice away from leaps (voices.py), and
+        ``options["repeat_guard"]`` (0, off) moves notes of bars that copy the bar before (repeats.py).  A run's
+        fitted values of these four come as its model's defaults (calibration.py).
         """
         if meta is not None:
-            output = role_tracks(output, meta)
+            notes = role_tracks(output, meta)  # refuses a model of other tracks first
+            layout_of = layout_indices(output.detach().float().cpu().numpy(), meta)
+            output = notes
         prob = ((output.detach().float().cpu() + 1.0) / 2.0).clamp(0.0, 1.0)
         threshold = float(options.get("threshold", DEFAULT_THRESHOLD))
         from studio.domains.music.key_lock import lock_to_key, parse_key
@@ -195,10 +199,11 @@ class MusicDomain(DomainBase):
             on = prob > threshold
         on, prob_np = lock_to_key(on.numpy(), prob.numpy(), options.get("key"), meta)
         if meta is not None:
-            from studio.domains.music.voices import decode_notes
+            from studio.domains.music.repeats import OFF as REPEAT_GUARD_OFF
+            from studio.domains.music.repeats import decode_without_repeats
 
-            on = decode_notes(on, prob_np, meta.get("voices"), meta.get("shortest_notes"), threshold,
-                              float(options.get("leap_penalty", 0.0)))
+            on = decode_without_repeats(on, prob_np, meta, threshold, float(options.get("leap_penalty", 0.0)),
+                                        float(options.get("repeat_guard", REPEAT_GUARD_OFF)), layout_of)
         return on.astype(np.uint8)
 
     def decode(self, output: "torch.Tensor", ctx: ModelContext) -> list[Clip]:
@@ -218,20 +223,21 @@ class MusicDomain(DomainBase):
 
     def calibrate_decoding(self, generate: Callable[[list[int]], "torch.Tensor"], corpus: Corpus,
                            ctx: ModelContext) -> dict[str, Any]:
-        """The run's own threshold, scale pull and leap penalty (calibration.py): those that had to move
-        for its samples' notes at once, scale share and leaps to meet the corpus's."""
+        """The run's own threshold, scale pull, leap penalty and repeat guard (calibration.py): those that had
+        to move for its samples' notes at once, scale share, leaps and repeated bars to meet the corpus's."""
         from studio.domains.music import calibration
         from studio.domains.music.metrics import corpus_metrics
 
         if not len(corpus.data):
             return {}
         output = generate(list(range(calibration.SEED_BASE, calibration.SEED_BASE + calibration.SAMPLES)))
-        fitted = {"threshold", "scale_pull", "leap_penalty"}
+        fitted = {"threshold", "scale_pull", "leap_penalty", "repeat_guard"}
         base = {k: v for k, v in ctx.options.items() if k not in fitted}
         rows = corpus.data.numpy() if hasattr(corpus.data, "numpy") else np.asarray(corpus.data)
         figures = {**corpus_metrics(corpus), "density": calibration.corpus_density(rows, corpus.meta)}
+        layout_of = layout_indices(output.detach().float().cpu().numpy(), ctx.meta)
         return calibration.fit_decoding(lambda options: self.binarise(output, options, ctx.meta), ctx.meta,
-                                        figures, base)
+                                        figures, base, layout_of)
 
     def sample_rows(self, output: "torch.Tensor", options: dict[str, Any], meta: dict[str, Any]) -> np.ndarray:
         """G output -> 0/1 rows shaped like the corpus's: the decoded notes, then the metre track as G wrote it.

@@ -45,7 +45,11 @@ metre track is structure, not notes), pooled over the batch:
   length histograms (:data:`LENGTH_EDGES`, in quarter notes) of the batch and
   of the corpus, 0 for the same shares, 1 for none in common.
 * UR  share of notes in tracks the corpus never plays.
-LD and UR compare with the corpus, so they need its :func:`corpus_profile`.
+* OD  onset-position distance (rhythm by metre): per layout, total variation
+  between the histograms of where in the bar pitched notes start, of the
+  batch and of the corpus, averaged over layouts weighted by the batch's
+  onsets; 0 when every metre's rhythm sits where the corpus's does.
+LD, UR and OD compare with the corpus, so they need its :func:`corpus_profile`.
 """
 from __future__ import annotations
 
@@ -230,22 +234,33 @@ def melodic_tracks(meta: dict[str, Any], pitched: list[int]) -> list[int]:
     return melodic or pitched
 
 
+def bar_span(layout: Any, steps: int) -> tuple[int, int]:
+    """(steps per bar, whole bars) of a layout's phrase on a roll of ``steps`` (bars 0 when a bar holds no step)."""
+    bar = int(layout.bar_steps)
+    return bar, (min(layout.bars, steps // bar) if bar else 0)
+
+
+def repeats_previous(notes: np.ndarray, bar: int, bars: int) -> tuple[np.ndarray, np.ndarray]:
+    """N × tracks × steps × pitches phrases of one layout -> (N × bars-1: bar b+1 repeats bar b, N × bars-1:
+    the pair is counted, i.e. not both empty)."""
+    n, tracks, _, pitches = notes.shape
+    cells = notes[:, :, : bars * bar].reshape(n, tracks, bars, bar, pitches).swapaxes(1, 2).reshape(n, bars, -1)
+    shared = (cells[:, :-1] & cells[:, 1:]).sum(axis=-1)
+    either = (cells[:, :-1] | cells[:, 1:]).sum(axis=-1)
+    busy = either > 0
+    return busy & (shared >= REPEAT_OVERLAP * either), busy
+
+
 def bar_repetition(notes: np.ndarray, meta: dict[str, Any], layout_of: np.ndarray) -> float:
     """Share of consecutive bar pairs (each phrase's own bars) that repeat; pairs of empty bars are not counted."""
-    n, tracks, steps, pitches = notes.shape
     repeated = counted = 0
     for k, layout in enumerate(layouts_of(meta)):
         group = notes[layout_of == k]
-        bar = int(layout.bar_steps)
-        bars = min(layout.bars, steps // bar) if bar else 0
+        bar, bars = bar_span(layout, notes.shape[2])
         if not len(group) or bars < 2:
             continue
-        cells = group[:, :, : bars * bar].reshape(len(group), tracks, bars, bar, pitches).swapaxes(1, 2)
-        cells = cells.reshape(len(group), bars, -1)
-        shared = (cells[:, :-1] & cells[:, 1:]).sum(axis=-1)
-        either = (cells[:, :-1] | cells[:, 1:]).sum(axis=-1)
-        busy = either > 0
-        repeated += int((shared[busy] >= REPEAT_OVERLAP * either[busy]).sum())
+        same, busy = repeats_previous(group, bar, bars)
+        repeated += int(same.sum())
         counted += int(busy.sum())
     return repeated / counted if counted else float("nan")
 
@@ -265,6 +280,32 @@ def length_distance(counts: np.ndarray, reference: np.ndarray) -> float:
     return float(0.5 * np.abs(a / a.sum() - b / b.sum()).sum())
 
 
+def onset_positions(notes: np.ndarray, meta: dict[str, Any], layout_of: np.ndarray) -> list[np.ndarray]:
+    """Per layout: pitched note onsets of N × tracks × steps × pitches notes counted per step of its bar."""
+    pitched = [t for t, role in enumerate(meta["roles"]) if role != DRUMS]
+    onsets = _onsets(notes[:, pitched]).sum(axis=(1, 3))  # N x steps
+    out = []
+    for k, layout in enumerate(layouts_of(meta)):
+        bar, bars = bar_span(layout, notes.shape[2])
+        group = onsets[layout_of == k, : bars * bar]
+        out.append(group.reshape(len(group), bars, bar).sum(axis=(0, 1)).astype(np.float64) if bars
+                   else np.zeros(0))
+    return out
+
+
+def onset_distances(counts: list[np.ndarray], reference: list[list[float]]) -> list[float]:
+    """Per layout: :func:`length_distance` between a batch's onset positions and the corpus's (NaN where either
+    has no onset)."""
+    return [length_distance(c, r) if len(c) == len(r) else math.nan for c, r in zip(counts, reference)]
+
+
+def onset_distance(counts: list[np.ndarray], reference: list[list[float]]) -> float:
+    """OD: the layouts' onset distances averaged, weighted by the batch's onsets in each (NaN for none)."""
+    pairs = [(d, float(np.sum(c))) for d, c in zip(onset_distances(counts, reference), counts) if math.isfinite(d)]
+    weight = sum(w for _, w in pairs)
+    return sum(d * w for d, w in pairs) / weight if weight else math.nan
+
+
 def note_counts(notes: np.ndarray, roles: list[str]) -> np.ndarray:
     """Notes per track of N x tracks x steps x pitches rolls (drum cells are hits; pitched runs are notes)."""
     return np.array([int((notes[:, t] if role == DRUMS else _onsets(notes[:, t])).sum())
@@ -272,12 +313,15 @@ def note_counts(notes: np.ndarray, roles: list[str]) -> np.ndarray:
 
 
 def corpus_profile(rolls: np.ndarray, meta: dict[str, Any]) -> dict[str, list]:
-    """What LD and UR compare samples with: the corpus's note-length histogram and which tracks it plays."""
-    notes = note_rolls(np.asarray(rolls) > 0, meta)
+    """What LD, UR and OD compare samples with: the corpus's note-length histogram, which tracks it plays and
+    where in each layout's bar its notes start."""
+    full = np.asarray(rolls) > 0
+    notes = note_rolls(full, meta)
     roles = list(meta["roles"])
     pitched = [t for t, role in enumerate(roles) if role != DRUMS]
     return {"lengths": length_histogram(notes[:, pitched], int(meta["steps_per_beat"])).tolist(),
-            "used": [bool(c > 0) for c in note_counts(notes, roles)]}
+            "used": [bool(c > 0) for c in note_counts(notes, roles)],
+            "onsets": [c.tolist() for c in onset_positions(notes, meta, layout_indices(full, meta))]}
 
 
 def _mean(values: list[float]) -> float:
@@ -328,7 +372,7 @@ def music_metrics(rolls: np.ndarray, meta: dict[str, Any],
 
 def _form_figures(notes: np.ndarray, meta: dict[str, Any], pitched: list[int], layout_of: np.ndarray,
                   profile: dict[str, list] | None) -> dict[str, float]:
-    """NA, SC, LP, BR, and with the corpus's profile LD and UR (see the module docstring)."""
+    """NA, SC, LP, BR, and with the corpus's profile LD, UR and OD (see the module docstring)."""
     voiced = notes[:, pitched]
     out = {"NA": notes_at_once(voiced), "SC": scale_share(voiced, int(meta["lowest"])),
            "LP": leap_share(notes, melodic_tracks(meta, pitched)), "BR": bar_repetition(notes, meta, layout_of)}
@@ -337,6 +381,8 @@ def _form_figures(notes: np.ndarray, meta: dict[str, Any], pitched: list[int], l
         counts = note_counts(notes, list(meta["roles"]))
         unused = ~np.array(profile["used"], dtype=bool)
         out["UR"] = float(counts[unused].sum() / counts.sum()) if counts.sum() else float("nan")
+        if "onsets" in profile:
+            out["OD"] = onset_distance(onset_positions(notes, meta, layout_of), profile["onsets"])
     return out
 
 
@@ -349,7 +395,7 @@ def reference_sample(data: np.ndarray) -> np.ndarray:
 def reference_profile(corpus: Any) -> dict[str, list]:
     """The corpus's :func:`corpus_profile` (every phrase counts: a role played once is used); kept in the report."""
     details = corpus.report.details
-    if "reference_profile" not in details:
+    if "onsets" not in details.get("reference_profile", {}):  # a report kept before onset positions were measured
         data = corpus.data.numpy() if hasattr(corpus.data, "numpy") else np.asarray(corpus.data)
         details["reference_profile"] = corpus_profile(data, corpus.meta)
     return details["reference_profile"]
@@ -362,7 +408,7 @@ def corpus_metrics(corpus: Any) -> dict[str, float]:
     """
     details = corpus.report.details
     cached = details.get("reference_metrics")
-    if cached is None or "NA" not in cached:  # a report kept before the form figures existed
+    if cached is None or "OD" not in cached:  # a report kept before the form figures existed
         data = corpus.data.numpy() if hasattr(corpus.data, "numpy") else np.asarray(corpus.data)
         cached = music_metrics(reference_sample(data), corpus.meta, reference_profile(corpus)) if len(data) else {}
         details["reference_metrics"] = cached

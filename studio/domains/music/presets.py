@@ -6,12 +6,8 @@ phrase: D judges pairs of phrases (PacGAN) and G emits exact 0/1 notes
 through straight-through binary neurons (BinaryMuseGAN), so D judges music,
 not how close values are to 0 and 1.
 
-Measured with bench/music_quality.py (Bach chorales, 10 minutes, one
-thread): with G's repeat-then-convolve upsampling (nets.py), learning rates
-4e-4 instead of 2e-4 and an EMA of 0.98 instead of 0.995 brought the
-samples' empty bars from 13 % to 2 % (corpus 1 %), their pitch classes per
-bar from 2.2 to 3.6 (corpus 3.9) and notes of an 8th or longer from 50 % to
-67 % (corpus 97 %).
+Learning rates of 4e-4 and an EMA of 0.98 suit G's fast early steps
+(measurements: docs/experiments/2026-12-06-music-cpu-small-recipe.md).
 """
 from __future__ import annotations
 
@@ -32,7 +28,7 @@ CPU_SMALL = Preset(
     lr_d=4e-4,
     betas=(0.0, 0.9),
     loss="hinge",
-    ema_beta=0.98,  # slower averages of a fast-moving G gave sparse, timid clips (EB 13 % at 0.995, G's own 1 %)
+    ema_beta=0.98,  # slower averages of a fast-moving G give sparse, timid clips
     ema_start=200,
     augment="translation",
     augment_p=0.5,

@@ -17,6 +17,10 @@ fifth gives way to the pitch G half supports whose probability, weighed by
 its distance from the previous top note (:func:`leap_weights`), is higher.
 A note is swapped for a note, so only pitches change, never the density.  The penalty is fitted per run
 (calibration.py), since how leapy a folder is cannot be told in advance.
+
+In the same way, steps marked as guarded (repeats.py: bars that came out
+as a copy of the bar before) let newly struck notes that echo the previous
+bar give way to pitches G half supports (:func:`avoid_echoes`).
 """
 from __future__ import annotations
 
@@ -102,12 +106,33 @@ def steer_top_voice(candidate: np.ndarray, p: np.ndarray, before: np.ndarray, pr
     return candidate, np.where(moved, now, previous)
 
 
+def avoid_echoes(candidate: np.ndarray, p: np.ndarray, before: np.ndarray, echo: np.ndarray, floor: float,
+                 strength: float) -> np.ndarray:
+    """One step's notes (N × tracks × pitches) with each newly struck note on a cell of ``echo`` (what the
+    bar before sounded here) given up for a pitch above ``floor`` when that pitch's probability is higher
+    than the echo's times 1 - ``strength`` (echoing alternatives weigh the same); as many notes as before."""
+    weak = candidate & ~before & echo
+    if not weak.any():
+        return candidate
+    pool = weak | ((p > floor) & ~candidate)
+    score = np.where(pool, p * np.where(echo, 1.0 - strength, 1.0), -1.0)
+    order = np.argsort(-score, axis=-1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(p.shape[-1]), order.shape), axis=-1)
+    chosen = pool & (rank < weak.sum(axis=-1, keepdims=True))
+    return (candidate & ~weak) | chosen
+
+
 def decode_notes(on: np.ndarray, prob: np.ndarray, voices: Sequence[int] | None,
-                 shortest: Sequence[int] | None, threshold: float, leap_penalty: float = 0.0) -> np.ndarray:
+                 shortest: Sequence[int] | None, threshold: float, leap_penalty: float = 0.0,
+                 guarded: np.ndarray | None = None, bar_steps: np.ndarray | None = None,
+                 repeat_guard: float = 0.0) -> np.ndarray:
     """``on`` (N × tracks × steps × pitches, bool) kept to ``voices[t]`` pitches per step of track t, the most
     probable first, with each note held for ``shortest[t]`` steps while its probability stays above
     :data:`HOLD_FLOOR` × ``threshold``.  With ``leap_penalty`` > 0 each track's top voice is steered away
-    from leaps (:func:`steer_top_voice`).  Without voices and lengths ``on`` comes back as it is."""
+    from leaps (:func:`steer_top_voice`); with ``repeat_guard`` > 0, on the N × steps ``guarded`` steps,
+    notes away from echoes of the bar ``bar_steps`` (per clip) before (:func:`avoid_echoes`).
+    Without voices and lengths ``on`` comes back as it is."""
     n, tracks, steps, pitches = on.shape
     limit = np.array([v if 0 < v < pitches else pitches for v in (voices or [pitches] * tracks)])
     least = np.array(list(shortest or [1] * tracks), dtype=np.int32)
@@ -130,8 +155,12 @@ def decode_notes(on: np.ndarray, prob: np.ndarray, voices: Sequence[int] | None,
             allowed = np.zeros_like(candidate)
             np.put_along_axis(allowed, best, np.broadcast_to(rank_allowed, best.shape), axis=-1)
             candidate &= allowed
+        before = kept[:, :, s - 1] if s else np.zeros_like(candidate)
+        if repeat_guard > 0 and guarded is not None and guarded[:, s].any():
+            back = np.maximum(s - bar_steps, 0)
+            echo = kept[np.arange(n), :, back] & (guarded[:, s] & (s >= bar_steps))[:, None, None]
+            candidate = avoid_echoes(candidate, p, before, echo, floor, repeat_guard)
         if leap_penalty > 0:
-            before = kept[:, :, s - 1] if s else np.zeros_like(candidate)
             candidate, previous = steer_top_voice(candidate, p, before, previous, floor, leap_penalty)
         kept[:, :, s] = candidate
         age = np.where(candidate, age + 1, 0)
