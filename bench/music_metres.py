@@ -3,7 +3,8 @@
 The folder holds tunes in 3/4 that move in quarter notes and tunes in 6/8
 that move in eighths, one melody track each.  Both phrase lengths are four
 bars (48 steps of the nets' 64), so only the metre track tells them apart.
-cpu-small trains on it for ``--minutes`` of wall clock; then clips of EMA-G,
+cpu-small trains on it for ``--minutes`` of this process's CPU time (``--clock
+wall`` for wall clock: the machine is shared); then clips of EMA-G,
 decoded as the app decodes them, are grouped by the metre G drew and
 compared with the corpus's phrases of that metre: how long their notes are,
 how many start on the off-beat eighth (halfway through a quarter: never in
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,29 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import load, train_for  # noqa: E402
 
-SCALE = (60, 62, 64, 65, 67, 69, 71, 72, 74, 76)
 SAMPLES = 512
 
 
-def write_tune(path: Path, numerator: int, denominator: int, bars: int, rng: np.random.Generator) -> None:
-    """One track, no program change, one note per unit of the metre (a quarter in 3/4, an eighth in 6/8)."""
-    import mido
-
-    midi = mido.MidiFile(ticks_per_beat=480)
-    track = mido.MidiTrack()
-    midi.tracks.append(track)
-    track.append(mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator, time=0))
-    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(100), time=0))
-    unit = 480 * 4 // denominator
-    index = int(rng.integers(len(SCALE)))
-    for _ in range(bars * numerator):
-        index = int(np.clip(index + rng.integers(-2, 3), 0, len(SCALE) - 1))  # steps and small leaps, as tunes move
-        track.append(mido.Message("note_on", note=SCALE[index], velocity=80, time=0))
-        track.append(mido.Message("note_off", note=SCALE[index], velocity=0, time=unit))
-    midi.save(str(path))
-
-
 def write_folder(folder: Path, tunes: int) -> Path:
+    from studio.domains.music.demo import write_tune
+
     rng = np.random.default_rng(0)
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(tunes):
@@ -104,11 +89,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--tunes", type=int, default=40, help="tunes of each metre")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="what --minutes counts")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
     args = parser.parse_args()
     import torch
 
     from studio.core.session import TrainingSession
     from studio.domains import get_domain
+
+    torch.set_num_threads(args.threads)
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_folder(Path(tmp) / "tunes", args.tunes)
@@ -126,11 +115,13 @@ def main() -> None:
                 out = trainer.G_ema(z.to(trainer.device))
             return s.domain.decode(out, trainer.model_context())
 
-        run = train_for(session, args.minutes, sample)
+        run = train_for(session, args.minutes, sample,
+                        clock=time.process_time if args.clock == "cpu" else time.monotonic)
         clips = run.snapshots[args.minutes]
         real = by_metre(session.domain.preview_items(session.corpus.data.numpy(), meta))
         fake = by_metre(clips)
-        print(f"{run.steps} steps in {run.seconds / 60:.1f} min, load {load()}")
+        print(f"{run.steps} steps in {run.seconds / 60:.1f} min of {args.clock} time "
+              f"({args.threads} torch thread(s)), {load()}")
         print(f"{'metre':6} {'clips':>6} | {'length':>13} | {'off-8th':>13} | {'per bar':>13}   (corpus / samples)")
         for name in sorted(real):
             r, f = figures(real[name]), figures(fake.get(name, []))

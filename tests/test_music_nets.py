@@ -235,6 +235,20 @@ def metre_rows(m, count, seed=0):
     return torch.from_numpy(rows)
 
 
+def test_g_knows_where_each_step_stands_in_the_beat_and_bar_of_its_layout():
+    from studio.domains.music.nets import metres_of, step_structure
+
+    features = step_structure(metres_of({**metre_meta(), "steps": 64}).rolls)  # 3/4, 6/8, 4/4 at 4 steps a beat
+    assert features.shape == (3, 64, 3 + 4 + 3)
+    beat_sine, bar_sine = features[..., 3], features[..., 5]
+    waltz, jig = features[0], features[1]
+    assert np.allclose(beat_sine[0, :12], np.sin(2 * np.pi * (np.arange(12) % 4) / 4)), "quarters in 3/4"
+    assert np.allclose(beat_sine[1, :12], np.sin(2 * np.pi * (np.arange(12) % 6) / 6)), "dotted quarters in 6/8"
+    assert np.allclose(bar_sine[0, :48], bar_sine[1, :48]), "both bars are three quarters long"
+    assert not features[:2, 48:, :7].any(), "nothing after the last bar"
+    assert (waltz[:, 7:] == [1, 0, 0]).all() and (jig[:, 7:] == [0, 1, 0]).all()
+
+
 def test_a_folder_of_one_layout_builds_the_nets_it_always_did():
     """Bach's results must not move: the same parameters (counted before metres existed), the same state."""
     counted = {"cpu-small": (225328, 208177), "gpu-large": (2047696, 3007681)}
@@ -353,24 +367,6 @@ def test_decode_gives_each_clip_its_metre_and_bars_and_only_the_folder_s_roles()
     assert all(n.item.roll.shape[0] == 2 and n.item.bars == 4 for n in nearest)
 
 
-def write_tune(path, numerator, denominator, bars, seed):
-    """A one-track tune as tune books export them: no program change, one note per metre unit."""
-    import mido
-
-    rng = np.random.default_rng(seed)
-    midi = mido.MidiFile(ticks_per_beat=480)
-    track = mido.MidiTrack()
-    midi.tracks.append(track)
-    track.append(mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator, time=0))
-    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(100), time=0))
-    unit = 480 * 4 // denominator
-    for _ in range(bars * numerator):
-        pitch = int(rng.choice([60, 62, 64, 65, 67, 69, 71, 72]))
-        track.append(mido.Message("note_on", note=pitch, velocity=80, time=0))
-        track.append(mido.Message("note_off", note=pitch, velocity=0, time=unit))
-    midi.save(str(path))
-
-
 def test_a_melody_folder_trains_and_exports_melody_alone_in_its_metres(tmp_path, monkeypatch):
     """A role the folder never uses never sounds: a few real steps on tunes in 3/4 and 6/8, then exports."""
     import mido
@@ -378,12 +374,13 @@ def test_a_melody_folder_trains_and_exports_melody_alone_in_its_metres(tmp_path,
     monkeypatch.setenv("GAN_STUDIO_CACHE", str(tmp_path / "cache"))
     from studio.core.model import load_model
     from studio.core.session import TrainingSession
+    from studio.domains.music.demo import write_tune
 
     folder = tmp_path / "tunes"
     folder.mkdir()
     for i in range(3):
-        write_tune(folder / f"waltz{i}.mid", 3, 4, 16, i)
-        write_tune(folder / f"jig{i}.mid", 6, 8, 16, 10 + i)
+        write_tune(folder / f"waltz{i}.mid", 3, 4, 16, np.random.default_rng(i))
+        write_tune(folder / f"jig{i}.mid", 6, 8, 16, np.random.default_rng(10 + i))
     overrides = {"batch_size": 8, "sample_every": 3, "metrics_every": 3, "checkpoint_every": 100,
                  "import_options": {"roles": "multi", "bars": 4, "steps_per_beat": 4}}
     session = TrainingSession.create(tmp_path / "run", get_domain("music"), folder, preset="cpu-small", steps=3, seed=0,

@@ -26,8 +26,12 @@ Phrases of any metre (layout.py): a folder of several layouts has one more
 track, the metre track.  G draws each sample's layout from the last number
 of its z (through the normal CDF against the folder's cumulative layout
 shares, so the mix of metres follows the folder's and a fixed z always
-means one metre), sees it as a one-hot beside every block latent and as the
-bar, beat and inside rows added to its step-level features, and writes the
+means one metre), sees it as a one-hot beside every block latent and, step
+by step, as the layout's structure (:func:`step_structure`: bar, beat and
+inside rows, where the step stands in its beat and its bar, the layout)
+scaling and shifting its step-level features (FiLM, Perez et al. 2018), so
+"change note every eighth in 6/8, every quarter in 3/4" is a per-step gain
+rather than something to find through the latents; and it writes the
 metre track itself, exactly, as its last output track: it is the phrase's
 structure, not music to learn.  Whatever the layout count, each role track
 is silenced after its layout's last bar.  D reads one more track, and its
@@ -50,7 +54,7 @@ from studio.domains.music.layout import (BAR_ROW, BEAT_ROW, INSIDE_ROW, LAYOUT_R
                                           has_metre_track, layout_shares, layouts_of, structure_roll)
 
 STRUCTURE_ROWS = (BAR_ROW, BEAT_ROW, INSIDE_ROW)
-"""The metre track's rows G conditions its steps on (the layout's own row comes in as a one-hot)."""
+"""The metre track's rows G conditions its steps on (beside their phases and the layout, :func:`step_structure`)."""
 
 
 def grid_factors(steps_per_beat: int) -> list[int]:
@@ -63,6 +67,31 @@ def grid_factors(steps_per_beat: int) -> list[int]:
     if rest != 1:
         raise ValueError(f"steps_per_beat {steps_per_beat} must be a product of 2s and 3s")
     return factors
+
+
+def _phase(marks: np.ndarray, end: int, steps: int) -> np.ndarray:
+    """Per step: how far it stands, 0 to 1, from the last step of ``marks`` to the next one (or ``end``); 0 outside."""
+    phase = np.zeros(steps)
+    edges = list(np.nonzero(marks)[0]) + [end]
+    for start, stop in zip(edges, edges[1:]):
+        phase[start:stop] = (np.arange(start, stop) - start) / max(stop - start, 1)
+    return phase
+
+
+def step_structure(rolls: np.ndarray) -> np.ndarray:
+    """Layouts x steps x features float32: each layout's bar, beat and inside rows, the sine and cosine of
+    each step's phase in its beat and in its bar (0 after the last bar), and the layout as a one-hot."""
+    layouts, steps, _ = rolls.shape
+    out = []
+    for k, roll in enumerate(rolls):
+        inside = roll[:, INSIDE_ROW].astype(np.float64)
+        end = int(inside.sum())
+        angles = [2 * np.pi * _phase(roll[:, row], end, steps) for row in (BEAT_ROW, BAR_ROW)]
+        waves = [f(a) * inside for a in angles for f in (np.sin, np.cos)]
+        onehot = np.zeros((steps, layouts))
+        onehot[:, k] = 1.0
+        out.append(np.concatenate([roll[:, list(STRUCTURE_ROWS)], np.stack(waves, axis=1), onehot], axis=1))
+    return np.stack(out).astype(np.float32)
 
 
 def split_z(z_dim: int, tracks: int) -> tuple[int, int, int]:
@@ -142,11 +171,17 @@ class MusicGenerator(nn.Module):
         if self.writes_metre:
             rolls = torch.from_numpy(metres.rolls).float()
             self.register_buffer("metre", rolls * 2.0 - 1.0, persistent=False)  # layouts x steps x pitches
-            self.register_buffer("structure_rows", rolls[..., list(STRUCTURE_ROWS)], persistent=False)
+            structure = torch.from_numpy(step_structure(metres.rolls))
+            self.register_buffer("structure_rows", structure, persistent=False)  # layouts x steps x features
             cumulative = torch.tensor(np.cumsum(metres.shares), dtype=torch.float32)
             self.register_buffer("cumulative", cumulative, persistent=False)
-            # Bar lines and beats fall inside blocks (3/4, 6/8): each step learns where it stands in its bar.
-            self.structure = nn.Conv2d(len(STRUCTURE_ROWS), channels[-1], 1)
+            # Bar lines and beats fall inside blocks (3/4, 6/8): each step's features are scaled and shifted by
+            # where it stands in its beat and bar of its layout; the last layer starts small, so G starts near unscaled.
+            self.structure = nn.Sequential(nn.Conv2d(structure.shape[-1], channels[-1], 1), nn.ReLU(),
+                                           nn.Conv2d(channels[-1], 2 * channels[-1], 1))
+            with torch.no_grad():
+                self.structure[-1].weight.mul_(0.1)
+                self.structure[-1].bias.zero_()
 
     def layout_index(self, z: torch.Tensor) -> torch.Tensor:
         """Each sample's layout: its last z number's normal CDF against the cumulative shares (0 for one layout)."""
@@ -168,8 +203,10 @@ class MusicGenerator(nn.Module):
         latent = torch.cat([fixed, bar_latents], dim=2).reshape(n * self.bars, -1)
         h = self.body(self.fc(latent).view(n * self.bars, self.c0, QUARTERS_PER_BLOCK, self.octaves))
         if self.writes_metre:
-            rows = self.structure_rows[index].view(n * self.bars, -1, len(STRUCTURE_ROWS), 1).transpose(1, 2)
-            h = h + self.structure(rows)
+            features = self.structure_rows.shape[-1]
+            rows = self.structure_rows[index].view(n * self.bars, -1, features, 1).transpose(1, 2)
+            scale, shift = self.structure(rows).chunk(2, dim=1)
+            h = h * (1.0 + scale) + shift
         out = self.unfold(self.head(h))  # (N*bars) x tracks x steps_per_bar x pitches
         harmony = self.harmony(latent).view(n * self.bars, self.tracks, 12)[..., self.pitch_class]
         out = out + harmony.unsqueeze(2)
