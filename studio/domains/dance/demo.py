@@ -104,7 +104,7 @@ def _choreograph(moves: list[str], rng: np.random.Generator) -> tuple[list[_Step
         elif move == "kick":
             for k in range(4):
                 foot = "LR"[k % 2]
-                step(foot, b0 + k + 1, high=lift * 2.5, kick=30.0)
+                step(foot, b0 + k + 1, high=lift * 2.5, kick=55.0)
         elif move == "sway":
             step("L", b0 + 1, dx=10.0)
             step("R", b0 + 2, dx=-10.0)
@@ -240,7 +240,7 @@ def dance_take(seed: int, tempo: float, bars: int = 12, fps: float = 30.0) -> tu
     centre = (left + right) / 2.0 + ((weight - 0.5) * 0.7)[:, None] * (left - right)
     depth = np.array([2.0 if m == "bounce" else 1.0 for m in _bar_values(moves, beats)])
     drop = bounce * _smooth(depth, 0.3 * fps) * (0.5 + 0.5 * np.cos(2 * np.pi * beats)) ** 2
-    pelvis = np.stack([centre[:, 0], 95.0 - 4.0 - drop, centre[:, 2]], -1)
+    pelvis = np.stack([centre[:, 0], 95.0 - 3.0 - drop, centre[:, 2]], -1)  # knees a little bent
 
     roll = np.radians(6) * (weight - 0.5) * 2
     pelvis_rot = yaw_rotation(body_yaw + twist) @ axis_rotation("Z", np.degrees(-roll)) \
