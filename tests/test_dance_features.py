@@ -103,3 +103,5 @@ def test_windows_count_and_mirrored_copies():
     assert clip_windows(dance(30, seconds=1), rig, FeatureOptions()).shape[0] == 0  # shorter than 4 s
     with pytest.raises(ValueError, match="fps"):
         FeatureOptions(fps=0)
+    with pytest.raises(ValueError, match="window_seconds must be a number of seconds, not 'long'"):
+        FeatureOptions.from_dict({"window_seconds": "long"})

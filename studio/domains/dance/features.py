@@ -15,10 +15,9 @@ integrating them gives the trajectory back.  Rotations are expressed in a
 canonical frame: the pelvis's own frame turned upright (up +Y, facing +Z,
 its left on +X), learnt from a take (:func:`canonical_frame`); the rest pose
 itself is not retargeted, so a folder must share one skeleton (corpus.py
-checks).  World space is taken to
-be Y-up, the BVH convention.  Translations of joints below the pelvis
-(stretchy 6-channel exports) are not channels: windows come back with the
-skeleton's offsets.
+checks).  World space is taken to be Y-up, the BVH convention.  Translations
+of joints below the pelvis (stretchy 6-channel exports) are not channels:
+windows come back with the skeleton's offsets.
 
 Mirroring swaps left and right joints and reflects across the body's
 sagittal plane.  A rest pose that is not itself symmetric (one arm modelled
@@ -65,8 +64,7 @@ class ChannelLayout:
     HEIGHT = 0  # pelvis height / skeleton height
     VELOCITY = slice(1, 3)  # pelvis ground velocity (x: to its left, z: forward) in heights per second
     TURN = 3  # facing angular velocity about +Y, rad/s
-    ROTATIONS = 4  # first 6-D rotation channel
-    ROOT_CHANNELS = 4
+    ROTATIONS = 4  # first 6-D rotation channel; the four before it are the root's
 
     @property
     def channels(self) -> int:
@@ -87,6 +85,13 @@ class FeatureOptions:
     mirror: bool = True  # add each window's mirror image
 
     def __post_init__(self) -> None:
+        for name in ("fps", "window_seconds", "hop_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{name} must be a number of {'frames a second' if name == 'fps' else 'seconds'},"
+                                 f" not {value!r}")
+        if not isinstance(self.mirror, bool):
+            raise ValueError(f"mirror must be true or false, not {self.mirror!r}")
         if not 1.0 <= self.fps <= 240.0:
             raise ValueError(f"fps {self.fps} is outside 1..240")
         if not 0.25 <= self.window_seconds <= 60.0:
@@ -118,10 +123,10 @@ class Rig:
     skeleton: Skeleton
     pelvis: int
     joints: list[int]  # rotated joints, pelvis first
-    canon: np.ndarray  # (3, 3) turns rest-frame vectors into the canonical frame
+    canon: np.ndarray  # (3, 3) turns the pelvis's (and, at rest, every joint's) axes into the canonical frame
     height: float
     partner: np.ndarray  # (len(joints),) position in ``joints`` of each one's mirror partner
-    rest_fix: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 3, 3)))  # per rotated joint
+    rest_fix: np.ndarray = field(repr=False)  # (len(joints), 3, 3) per rotated joint, see _rest_fixes
 
     @property
     def layout(self) -> ChannelLayout:
