@@ -185,6 +185,8 @@ BAD = {
     "wrong_count": (motion_text(rows=["0 " * WIDTH] * 2 + ["0 " * (WIDTH + 2)] + ["0 " * WIDTH] * 2),
                     "frame 3 has 26 values"),
     "nan": (motion_text(rows=["0 " * WIDTH] * 3 + ["nan " + "0 " * (WIDTH - 1)] + ["0 " * WIDTH]), "NaN"),
+    "letters": (motion_text(rows=["0 " * WIDTH] * 3 + ["0 " * (WIDTH - 1) + "zero"] + ["0 " * WIDTH]),
+                "frame 4 has a value that is not a number: 'zero'"),
     "png": (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "PNG"),
     "random": (np.random.default_rng(3).bytes(5000), "binary"),
     "words": (motion_text().replace("OFFSET 10 0 0", "OFFSET 10 0 zero"), "not a number"),

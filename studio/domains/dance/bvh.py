@@ -204,12 +204,23 @@ def _frame_values(lines: list[str], frames: int, width: int) -> np.ndarray:
         except (ValueError, DeprecationWarning):
             values = np.zeros(0)
     if values.size != frames * width:
-        raise BvhError("a frame holds a value that is not a number")
+        raise BvhError(_first_non_number(rows))
     values = values.reshape(frames, width)
     bad = ~np.isfinite(values)
     if bad.any():
         raise BvhError(f"frame {int(np.argwhere(bad)[0, 0]) + 1} has a NaN or infinite value")
     return values
+
+
+def _first_non_number(rows: list[str]) -> str:
+    """Where the frames stop being numbers, for the report (only called once parsing has failed)."""
+    for n, row in enumerate(rows):
+        for token in row.split():
+            try:
+                float(token)
+            except ValueError:
+                return f"frame {n + 1} has a value that is not a number: {token[:20]!r}"
+    return "a frame holds a value that is not a number"
 
 
 def read_bvh(path: str | Path) -> Motion:
