@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from studio.domains.dance.bvh import read_bvh
 from studio.domains.dance.features import FeatureOptions, Rig, canonical_frame, clip_windows, rig_for
 from studio.domains.dance.keypoints import clip_from_points, openpose_frame, openpose_points, read_keypoints
 from studio.domains.dance.skeleton import Motion
+
+if TYPE_CHECKING:
+    import torch
 
 DOMAIN = "dance"
 IMPORTER_VERSION = 3
@@ -133,7 +136,8 @@ class _Importer:
                 report.skip(first, f"{err} ({_clip_size(parts)})")
         return clips
 
-    def assemble(self, items: list[tuple[Path, Any]], report: ImportReport, listing: Listing):
+    def assemble(self, items: list[tuple[Path, Any]], report: ImportReport,
+                 listing: Listing) -> tuple["torch.Tensor", dict[str, Any]]:
         """Windows of the folder's skeleton, in file order, with the meta that turns them back into motion."""
         import torch
 
