@@ -2,12 +2,13 @@
 the box (and the shipped model learns from nothing but this).
 
 Each take is a choreography of one-bar moves (step-touch, march, walks,
-turns, kicks, bounces, sways) at its own tempo, with arm patterns (swings,
-pumps, claps, punches, waves) on the beat.  Feet are planned first: they
-step on the beat and stay planted in between, the pelvis follows the weight
-from foot to foot and bobs down on each beat, and the legs reach the feet by
-two-bone inverse kinematics, so the figure does not skate.  A seeded
-generator chooses everything: the same seed writes the same bytes.
+turns, kicks, jumps, bounces, sways) at its own tempo, with arm patterns
+(swings, pumps, claps, punches, waves, disco points) on the beat.  Feet are
+planned first: they step on the beat and stay planted in between, the
+pelvis follows the weight from foot to foot and bobs down on each beat, and
+the legs reach the feet by two-bone inverse kinematics, so the figure does
+not skate.  A seeded generator chooses everything: the same seed writes the
+same bytes.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ END_SITES = {"Head": (0, 17, 0), "LeftHand": (17, 0, 0), "RightHand": (-17, 0, 0
 THIGH, SHIN, ANKLE = 43.0, 42.0, 7.0
 HOME = {"L": 11.0, "R": -11.0}  # feet's places across the dance frame (x: the dancer's left)
 TEMPOS = (92, 100, 108, 116, 120, 126, 132, 140)
-ARMS = ("swing", "pump", "clap", "punch", "wave", "open")
+ARMS = ("swing", "pump", "clap", "punch", "wave", "open", "point")
 
 
 def figure_skeleton() -> Skeleton:
@@ -76,11 +77,13 @@ def _choreograph(moves: list[str], rng: np.random.Generator) -> tuple[list[_Step
     origin, yaw = np.zeros(2), 0.0
     lift = float(rng.uniform(6, 12))
 
-    def step(foot: str, beat: float, dx: float = 0.0, dz: float = 0.0, high: float = lift, kick: float = 0.0):
+    def step(foot: str, beat: float, dx: float = 0.0, dz: float = 0.0, high: float = lift, kick: float = 0.0,
+             shift: bool = True):
         toe_out = np.radians(8.0) * (1 if foot == "L" else -1)
         target = _frame_point(origin, yaw, HOME[foot] + dx, dz)
         steps.append(_Step(foot, beat - 0.45, beat, target, yaw + toe_out, high, kick))
-        weights.append((beat - 0.3, 0.15 if foot == "L" else 0.85))
+        if shift:  # the weight moves onto the other foot
+            weights.append((beat - 0.3, 0.15 if foot == "L" else 0.85))
 
     for bar, move in enumerate(moves):
         b0 = 4.0 * bar
@@ -105,6 +108,11 @@ def _choreograph(moves: list[str], rng: np.random.Generator) -> tuple[list[_Step
             for k in range(4):
                 foot = "LR"[k % 2]
                 step(foot, b0 + k + 1, high=lift * 2.5, kick=55.0)
+        elif move == "jump":  # off both feet after beats 1 and 3, landing on 2 and 4
+            for k in (2, 4):
+                step("L", b0 + k, high=lift * 1.3, shift=False)
+                step("R", b0 + k, high=lift * 1.3, shift=False)
+                weights.append((b0 + k - 0.3, 0.5))
         elif move == "sway":
             step("L", b0 + 1, dx=10.0)
             step("R", b0 + 2, dx=-10.0)
@@ -195,6 +203,14 @@ def _arm_directions(style: str, beats: np.ndarray, side: float, energy: float) -
         a = np.radians(30 + 25 * energy * np.sin(np.pi * beats / 2)) * np.ones(n)
         upper = np.stack([np.sin(a), np.cos(a), np.full(n, 0.15)], -1)
         fore = np.stack([np.sin(a - 0.6 * np.sin(np.pi * beats / 2)), np.cos(a), np.full(n, 0.2)], -1)
+    elif style == "point":  # disco: one arm points up and out on beats 1 and 3, down across on 2 and 4
+        pointing = (np.floor(beats / 4).astype(int) % 2 == 0) == (side > 0)
+        high = ((0.5 + 0.5 * np.cos(np.pi * beats)) ** 2)[:, None]
+        aim = _unit(high * np.array([0.45, 0.85, 0.25]) + (1 - high) * np.array([-0.35, -0.8, 0.45]))
+        hip_upper = np.broadcast_to(_unit(np.array([0.55, -0.7, -0.2])), (n, 3))
+        hip_fore = np.broadcast_to(_unit(np.array([-0.5, -0.2, 0.1])), (n, 3))
+        upper = np.where(pointing[:, None], aim, hip_upper)
+        fore = np.where(pointing[:, None], aim, hip_fore)
     else:  # open: arms out to the sides, rising on the beat
         e = np.radians(-45 + 60 * energy * pulse)
         upper = np.stack([np.cos(e), np.sin(e), np.full(n, 0.25)], -1)
@@ -212,7 +228,7 @@ def _bar_values(per_bar: list, beats: np.ndarray) -> list:
 def dance_take(seed: int, tempo: float, bars: int = 12, fps: float = 30.0) -> tuple[Motion, list[str]]:
     """One take: ``bars`` bars of 4 beats at ``tempo`` BPM, and the moves it dances (one per bar)."""
     rng = np.random.default_rng(seed)
-    pool = ["step-touch", "march", "walk-forward", "walk-back", "turn", "kick", "sway", "bounce"]
+    pool = ["step-touch", "march", "walk-forward", "walk-back", "turn", "kick", "jump", "sway", "bounce"]
     moves = []
     while len(moves) < bars:
         move = str(rng.choice(pool))
@@ -240,7 +256,8 @@ def dance_take(seed: int, tempo: float, bars: int = 12, fps: float = 30.0) -> tu
     centre = (left + right) / 2.0 + ((weight - 0.5) * 0.7)[:, None] * (left - right)
     depth = np.array([2.0 if m == "bounce" else 1.0 for m in _bar_values(moves, beats)])
     drop = bounce * _smooth(depth, 0.3 * fps) * (0.5 + 0.5 * np.cos(2 * np.pi * beats)) ** 2
-    pelvis = np.stack([centre[:, 0], 95.0 - 3.0 - drop, centre[:, 2]], -1)  # knees a little bent
+    airborne = np.maximum(np.minimum(left[:, 1], right[:, 1]) - ANKLE, 0.0)  # both feet up: a jump
+    pelvis = np.stack([centre[:, 0], 95.0 - 3.0 - drop + airborne, centre[:, 2]], -1)  # knees a little bent
 
     roll = np.radians(6) * (weight - 0.5) * 2
     pelvis_rot = yaw_rotation(body_yaw + twist) @ axis_rotation("Z", np.degrees(-roll)) \
