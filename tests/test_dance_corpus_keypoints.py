@@ -12,6 +12,7 @@ from studio.domains.dance.corpus import import_motion
 from studio.domains.dance.keypoints import (
     BODY25,
     COCO17,
+    MEDIAPIPE33,
     KeypointError,
     openpose_frame,
     read_keypoints,
@@ -97,11 +98,37 @@ def test_body25_flat_frames(tmp_path):
     assert motion.frames == len(coco) and motion.fps == pytest.approx(30.0)
 
 
+def test_mediapipe_landmarks_in_picture_coordinates(tmp_path):
+    coco = coco17_points(seconds=2.0)
+    stand_in = {"eye": "eye", "ear": "ear", "pinky": "wrist", "index": "wrist", "thumb": "wrist", "heel": "ankle",
+                "foot": "ankle"}
+    frames = []
+    for f in coco:
+        marks = []
+        for name in MEDIAPIPE33:
+            side, _, part = name.partition("_")
+            source = name if name in COCO17 else "nose" if side == "mouth" else \
+                f"{side}_{next(v for k, v in stand_in.items() if part.startswith(k))}"
+            x, y, z = f[COCO17.index(source)]
+            marks.append({"x": 0.5 + x / 400, "y": 0.9 - y / 400, "z": -z / 400, "visibility": 0.95})
+        frames.append({"landmarks": marks})
+    path = tmp_path / "mediapipe.json"
+    path.write_text(json.dumps({"fps": 30, "frames": frames}))
+    motion = read_keypoints(path)
+    p = motion.positions()
+    names = motion.skeleton.names
+    assert motion.frames == len(coco)
+    assert np.all(p[:, names.index("Head"), 1] > p[:, names.index("Pelvis"), 1])
+    assert np.all(p[:, names.index("LeftHip"), 0] > p[:, names.index("RightHip"), 0])
+
+
 BAD = {
     "empty": ("", "empty"),
     "not_json": ("{frames: oops", "not JSON"),
     "no_frames": (json.dumps({"title": "x"}), "no 'frames'"),
-    "odd_count": (json.dumps({"frames": [[[0, 0]] * 13] * 5}), "13 points per frame"),
+    "odd_count": (json.dumps({"frames": [[[0, 0]] * 13] * 5}), "13 points per frame is no known joint set"),
+    "nested": (json.dumps({"frames": [{"keypoints": {"keypoints": []}}] * 3}), "is not a list of points"),
+    "objects": (json.dumps({"frames": [{"landmarks": [{"u": 1, "v": 2}] * 33}] * 3}), "without x and y"),
     "nobody": (json.dumps([{"people": []}] * 4), "no person"),
     "nan": (json.dumps({"frames": [[[float("nan"), 0, 0]] * 17] * 3}), "NaN"),
     "words": (json.dumps({"frames": [["a", "b"]] * 3}), "not numbers"),

@@ -7,9 +7,11 @@ Two layouts are read:
   list; :func:`openpose_clips` groups such files into clips.
 - one file per clip: ``{"fps": 30, "frames": [{"keypoints": [[x, y, c], ...]}, ...]}``,
   ``{"keypoints": [[[x, y, z], ...], ...]}`` or a bare list of frames, each frame
-  a list of points or a flat list.
+  a list of points, a flat list, or MediaPipe-style ``landmarks`` objects
+  (``{"x", "y", "z", "visibility"}``).
 
-The joint set is known by its count: COCO-17, OpenPose BODY-25 and COCO-18.
+The joint set is known by its count: COCO-17, OpenPose BODY-25 and COCO-18,
+MediaPipe's 33.
 A third value per point is a confidence when all of them lie in [0, 1],
 otherwise a depth.  Points below :data:`MIN_CONFIDENCE` (or at 0, 0) are
 missing and filled in from the frames around them.
@@ -55,7 +57,14 @@ BODY25 = ("nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_
 COCO18 = ("nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow", "left_wrist",
           "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "right_eye", "left_eye",
           "right_ear", "left_ear")
-JOINT_SETS = {17: ("COCO-17", COCO17), 25: ("BODY-25", BODY25), 18: ("COCO-18", COCO18)}
+MEDIAPIPE33 = ("nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+               "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
+               "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky", "right_pinky",
+               "left_index", "right_index", "left_thumb", "right_thumb", "left_hip", "right_hip", "left_knee",
+               "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel", "left_foot_index",
+               "right_foot_index")
+JOINT_SETS = {17: ("COCO-17", COCO17), 25: ("BODY-25", BODY25), 18: ("COCO-18", COCO18),
+              33: ("MediaPipe-33", MEDIAPIPE33)}
 
 # The body every set maps onto: name, parent, rest direction (T-pose, Y up, facing +Z, left on +X).
 BODY = [
@@ -111,6 +120,18 @@ def _load(path: Path) -> Any:
         raise KeypointError(f"not JSON ({str(err)[:80]})") from None
 
 
+def _landmarks(points: list[Any]) -> np.ndarray:
+    """Points written as objects (MediaPipe's landmarks: x, y, z and a visibility) -> (K, 2..4)."""
+    keys = [k for k in ("x", "y", "z") if k in points[0]]
+    score = next((k for k in ("visibility", "score", "confidence", "presence") if k in points[0]), None)
+    if keys[:2] != ["x", "y"]:
+        raise KeypointError("keypoint objects without x and y")
+    try:
+        return np.array([[p[k] for k in keys] + ([p[score]] if score else []) for p in points], dtype=np.float64)
+    except (KeyError, TypeError):
+        raise KeypointError("keypoint objects that do not all have the same fields") from None
+
+
 def _frame_points(frame: Any) -> np.ndarray | None:
     """One frame's points (K, 2..4) as floats, or None when the frame has no person."""
     if isinstance(frame, dict):
@@ -124,10 +145,14 @@ def _frame_points(frame: Any) -> np.ndarray | None:
                     flat = np.asarray(person[key], dtype=np.float64)
                     return flat.reshape(-1, 4 if key.endswith("3d") else 3)
             raise KeypointError("a person without pose_keypoints_2d")
-        for key in ("keypoints", "pose", "joints", "points"):
-            if key in frame:
-                return _frame_points(frame[key])
-        raise KeypointError(f"a frame without keypoints (keys: {', '.join(list(frame)[:6])})")
+        key = next((k for k in ("keypoints", "landmarks", "pose", "joints", "points") if k in frame), None)
+        if key is None:
+            raise KeypointError(f"a frame without keypoints (keys: {', '.join(list(frame)[:6])})")
+        frame = frame[key]
+        if isinstance(frame, dict):
+            raise KeypointError(f"the frame's {key!r} is not a list of points")
+    if isinstance(frame, list) and frame and isinstance(frame[0], dict):
+        return _landmarks(frame)
     points = np.asarray(frame, dtype=np.float64)
     if points.ndim == 1:
         if not len(points):
@@ -166,7 +191,8 @@ def _stack(frames: list[np.ndarray | None]) -> tuple[np.ndarray, str]:
         raise KeypointError(f"frames hold different point counts: {sorted(s[0] for s in shapes)}")
     count, width = shapes.pop()
     if count not in JOINT_SETS:
-        raise KeypointError(f"{count} points per frame is no known joint set (COCO-17, BODY-25, COCO-18)")
+        raise KeypointError(f"{count} points per frame is no known joint set "
+                            f"({', '.join(name for name, _ in JOINT_SETS.values())})")
     seen_frames = [f for f in frames if f is not None]
     if not all(np.all(np.isfinite(f)) for f in seen_frames):
         raise KeypointError("a frame has a NaN or infinite value")
