@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import torch
 
 DOMAIN = "dance"
-IMPORTER_VERSION = 3
+IMPORTER_VERSION = 4
 """Part of the cache key: bump it when the windows an import produces change."""
 MOTION_SUFFIXES = frozenset({".bvh", ".json"})
 MAX_CORPUS_BYTES = 1 << 30
