@@ -140,6 +140,13 @@ def test_reads_any_channel_layout(tmp_path):
     assert skeleton_height(sk) == pytest.approx(20 + 30 + 10 + np.hypot(10, 85), rel=1e-6)
 
 
+def test_joint_names_with_spaces_survive(tmp_path):
+    motion = read_bvh(write(tmp_path, motion_text().replace("JOINT LeftLeg", "JOINT Left Leg")))
+    assert motion.skeleton.names[4] == "Left Leg"
+    again = read_bvh(write_bvh(tmp_path / "out.bvh", motion))
+    assert again.skeleton.names == motion.skeleton.names
+
+
 def test_write_then_read_gives_the_same_motion(tmp_path):
     motion = read_bvh(write(tmp_path, motion_text(frames=9)))
     out = write_bvh(tmp_path / "out.bvh", motion, comments=["seed 7", "made by a test"])

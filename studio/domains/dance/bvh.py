@@ -30,8 +30,10 @@ MAX_BVH_BYTES = 256 << 20
 """Larger files are refused before reading (an hour of 60 fps capture on 100 joints is about 100 MB)."""
 MAX_DEPTH = 256
 MAX_JOINTS = 1024
+MAX_NAME_WORDS = 8
 _KNOWN_CHANNELS = frozenset(POSITION_CHANNELS + ROTATION_CHANNELS)
 _END = -2  # stack marker of an End Site block
+_KEYWORDS = frozenset({"ROOT", "JOINT", "END", "OFFSET", "CHANNELS", "}", "MOTION"})
 
 
 class BvhError(FileProblem):
@@ -103,18 +105,20 @@ def _parse_hierarchy(header: str) -> Skeleton:
                     raise BvhError("more than one ROOT: only files with one skeleton are read")
             elif not stack or stack[-1] == _END:
                 raise BvhError(f"JOINT outside a joint (token {i})")
-            if i + 2 >= len(tokens) or tokens[i + 2] != "{":
+            brace = next((k for k in range(i + 2, min(i + 2 + MAX_NAME_WORDS, len(tokens))) if tokens[k] == "{"), None)
+            if brace is None or tokens[i + 1] == "{" or \
+                    any(t.upper() in _KEYWORDS for t in tokens[i + 1:brace]):
                 raise BvhError(f"{word} without a name and an opening brace (token {i})")
             if len(stack) >= MAX_DEPTH:
                 raise BvhError(f"the hierarchy is nested deeper than {MAX_DEPTH} levels")
             if len(names) >= MAX_JOINTS:
                 raise BvhError(f"more than {MAX_JOINTS} joints")
-            names.append(tokens[i + 1])
+            names.append(" ".join(tokens[i + 1:brace]))  # some exporters put spaces in names
             parents.append(stack[-1] if stack else -1)
             offsets.append([0.0, 0.0, 0.0])
             channels.append(())
             stack.append(len(names) - 1)
-            i += 3
+            i = brace + 1
         elif key == "END":
             if not stack or stack[-1] == _END or i + 2 >= len(tokens) or tokens[i + 1].upper() != "SITE" \
                     or tokens[i + 2] != "{":
