@@ -140,6 +140,12 @@ def test_reads_any_channel_layout(tmp_path):
     assert skeleton_height(sk) == pytest.approx(20 + 30 + 10 + np.hypot(10, 85), rel=1e-6)
 
 
+def test_a_byte_order_mark_and_windows_line_ends_are_read(tmp_path):
+    text = motion_text().replace("\n", "\r\n")
+    motion = read_bvh(write(tmp_path, b"\xef\xbb\xbf" + text.encode()))
+    assert motion.frames == 5 and motion.skeleton.joints == 8
+
+
 def test_joint_names_with_spaces_survive(tmp_path):
     motion = read_bvh(write(tmp_path, motion_text().replace("JOINT LeftLeg", "JOINT Left Leg")))
     assert motion.skeleton.names[4] == "Left Leg"

@@ -65,7 +65,7 @@ def _text_of(path: Path) -> str:
     head = np.frombuffer(raw[:4096], dtype=np.uint8)
     if np.count_nonzero((head < 9) | ((head > 13) & (head < 32))) > len(head) // 100 or not head.all():
         raise BvhError("binary data, not a BVH text file")
-    text = raw.decode("utf-8", errors="replace")
+    text = raw.decode("utf-8-sig", errors="replace")  # Windows tools may start the file with a BOM
     if not text.strip():
         raise BvhError("the file is empty")
     return text
