@@ -171,7 +171,7 @@ def test_a_header_promising_more_than_the_file_holds_is_refused(tmp_path):
 
 
 def test_the_window_opens_a_tampered_run_with_the_reason_and_no_model(run, allocations):
-    from studio.ui.domain_tab import load_run_history
+    from studio.ui.run_history import load_run_history
 
     edit_run(run, lambda c: c["preset"].update(z_dim=10_000_000))
     history = load_run_history(str(run))
