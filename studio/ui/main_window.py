@@ -50,7 +50,7 @@ def probe_devices() -> tuple[list[str], str]:
 
 
 class _Tabs(Mapping):
-    """Domain name -> its tab, built on first use: a tab costs a good half second, and most sessions open one."""
+    """Domain name -> its tab, built on first use: a first build imports the medium, and most sessions open one."""
 
     def __init__(self, window: "MainWindow", names: list[str]) -> None:
         self._window = window

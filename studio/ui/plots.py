@@ -149,7 +149,7 @@ class _Curve:
     def _item(pen: pg.QtGui.QPen, name: str | None = None) -> pg.PlotDataItem:
         # Downsampling mode and clip-to-view are set on the PlotItem, which imposes them on the items it
         # adds; a factor of 1 keeps one min/max pair per pixel column (the peak envelope, nothing more).
-        # Pens stay 1 px: Qt strokes wider antialiased polylines ~100x slower (seconds per frame at 50k points).
+        # Pens stay 1 px: Qt strokes wider antialiased polylines far slower (docs/experiments/*-ui-costs.md).
         return pg.PlotDataItem(pen=pen, name=name, skipFiniteCheck=True, autoDownsampleFactor=1.0, antialias=True)
 
     def redraw(self, smoothing: float) -> None:
