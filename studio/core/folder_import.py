@@ -69,7 +69,9 @@ class Reading:
             raise ImportCancelled("import cancelled")
 
     def stop(self, reason: str) -> None:
-        """Reads no further file after this one (a cap was reached): each file left is reported with ``reason``."""
+        """Reads no further file after this one (a cap was reached): each file left is reported with ``reason``.
+
+        For readers run one at a time (``threads=1``): on threads, files after this one may already be read."""
         self.stopped = reason
 
 
