@@ -147,8 +147,9 @@ def test_a_byte_order_mark_and_windows_line_ends_are_read(tmp_path):
 
 
 def test_joint_names_with_spaces_survive(tmp_path):
-    motion = read_bvh(write(tmp_path, motion_text().replace("JOINT LeftLeg", "JOINT Left Leg")))
-    assert motion.skeleton.names[4] == "Left Leg"
+    text = motion_text().replace("JOINT LeftLeg", "JOINT Left Leg").replace("ROOT Base", "ROOT root")
+    motion = read_bvh(write(tmp_path, text))
+    assert motion.skeleton.names[0] == "root" and motion.skeleton.names[4] == "Left Leg"
     again = read_bvh(write_bvh(tmp_path / "out.bvh", motion))
     assert again.skeleton.names == motion.skeleton.names
 

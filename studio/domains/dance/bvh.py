@@ -33,7 +33,7 @@ MAX_JOINTS = 1024
 MAX_NAME_WORDS = 8
 _KNOWN_CHANNELS = frozenset(POSITION_CHANNELS + ROTATION_CHANNELS)
 _END = -2  # stack marker of an End Site block
-_KEYWORDS = frozenset({"ROOT", "JOINT", "END", "OFFSET", "CHANNELS", "}", "MOTION"})
+_KEYWORDS = frozenset({"ROOT", "JOINT", "End", "OFFSET", "CHANNELS", "}", "MOTION"})  # as exporters spell them
 
 
 class BvhError(FileProblem):
@@ -107,7 +107,7 @@ def _parse_hierarchy(header: str) -> Skeleton:
                 raise BvhError(f"JOINT outside a joint (token {i})")
             brace = next((k for k in range(i + 2, min(i + 2 + MAX_NAME_WORDS, len(tokens))) if tokens[k] == "{"), None)
             if brace is None or tokens[i + 1] == "{" or \
-                    any(t.upper() in _KEYWORDS for t in tokens[i + 1:brace]):
+                    any(t in _KEYWORDS for t in tokens[i + 1:brace]):
                 raise BvhError(f"{word} without a name and an opening brace (token {i})")
             if len(stack) >= MAX_DEPTH:
                 raise BvhError(f"the hierarchy is nested deeper than {MAX_DEPTH} levels")
