@@ -167,7 +167,8 @@ class TabController(QObject):
         target = self.demo_folder()
         run_in_background(lambda: str(self.domain.demo_corpus_folder(target)),
                           lambda folder: None if self.shutting_down else self.demoReady.emit(folder),
-                          lambda text: self.show_error("Demo data", f"Could not write the demo data in {target}: {text}"),
+                          lambda text: self.show_error("Demo data",
+                                                       f"Could not write the demo data in {target}: {text}"),
                           name=f"demo-{self.domain_name}", owner=self)
 
     # ----------------------------------------------------------------- exports
