@@ -84,8 +84,9 @@ class ImportReport:
 class Corpus:
     """A whole training set held as one tensor, so the hot loop never touches files.
 
-    ``data`` is integer-typed (uint8 pixels, 0/1 piano-roll cells, int16
-    character ids); the domain turns batches of it into float tensors with
+    ``data`` is stored compactly in the domain's own layout (uint8 pixels, 0/1
+    piano-roll cells, int16 character ids, float16 motion features); the
+    domain turns batches of it into float tensors in G's output space with
     :meth:`Domain.real_batch`.  ``meta`` is JSON-serialisable and holds what
     the nets and codec need (image size, pitch range, vocabulary...).
     """
