@@ -28,6 +28,7 @@ from typing import Any, Sequence, TextIO
 
 from studio.core import events as ev
 from studio.core.animation import DEFAULT_FPS
+from studio.core.projection import ProjectionSettings
 from studio.core.events import EventHandler
 from studio.domains import domain_names, get_domain
 
@@ -297,7 +298,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
 def placed_latents(model: Any, files: list[str], progress: TerminalProgress, steps: int) -> list[Any]:
     """Each file placed in ``model``'s latent space (core/projection.py) in ``steps`` steps, kept with the run."""
-    from studio.core.projection import ProjectionSettings, project, save_placement
+    from studio.core.projection import project, save_placement
 
     if model.domain.projection_target is None:
         raise SystemExit(f"a {model.domain.name} run cannot place files in its latent space yet")
@@ -421,7 +422,7 @@ def _add_option_flag(parser: argparse.ArgumentParser) -> None:
                              "lexicon=false; for music threshold=0.3, key=Am (C, F#m, Bb ...; none for any key)")
 
 
-PLACE_STEPS = 200
+PLACE_STEPS = ProjectionSettings.steps
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -72,3 +72,36 @@ def test_stop_keeps_the_best_so_far_and_a_bad_file_is_named(qtbot, model, pictur
     with qtbot.waitSignal(dialog.placed) as placed:
         dialog.place_button.click()
     np.testing.assert_array_equal(placed.args[1], dialog._best.z)
+
+
+def test_a_picture_dropped_on_a_corner_of_the_pad_is_placed_there(qtbot, model, picture):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from studio.ui.explorer import Explorer
+
+    explorer = Explorer()
+    qtbot.addWidget(explorer)
+    explorer.set_view(VIEW)
+    explorer.directions.set_model(model)
+    explorer.set_renderer(lambda z, options: model.render(z, options), model.z_dim, source="demo")
+    explorer.resize(900, 600)
+    explorer.show()
+    qtbot.waitUntil(lambda: explorer._place_button.isVisible(), timeout=WAIT_MS)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(picture))])
+    rect = explorer.pad.pad_rect()
+    at = QPointF(rect.right() - 5, rect.bottom() - 5)  # the bottom-right quarter
+    drop = QDropEvent(at, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    explorer.pad.dropEvent(drop)  # Qt delivers a drop only inside a real drag, which offscreen has none of
+    dialog = explorer.place_dialog
+    assert dialog is not None and dialog.is_running() and dialog.corner_box.currentIndex() == 3
+    qtbot.waitUntil(lambda: dialog._best is not None, timeout=WAIT_MS)
+    dialog.stop()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=WAIT_MS)
+    dialog.place_button.click()
+    anchor = explorer.state().anchors[3]
+    assert anchor.label == "placed my painting.png"
+    np.testing.assert_array_equal(anchor.z, dialog._best.z)
+    assert explorer.current_info()["corner_labels"][3] == "placed my painting.png"
+    explorer.shutdown()

@@ -50,10 +50,10 @@ class ProjectionSettings:
 
     seeds: int = 256
     starts: int = 4
-    steps: int = 200
-    lr: float = 0.08
+    steps: int = 300
+    lr: float = 0.2
     noise: float = 0.3  # latent noise at the first step, in standard deviations; it decays to 0 by mid-run
-    prior: float = 0.01  # weight of the pull of |z|² / z_dim toward 1 (the Gaussian shell)
+    prior: float = 0.003  # weight of the pull of |z|² / z_dim toward 1 (the Gaussian shell)
     seed: int = 0
     report_every: int = 10  # steps between progress reports
 

@@ -118,6 +118,10 @@ class DirectionsPanel(QWidget):
     def set_view(self, view: ArtifactView | None) -> None:
         self._view = view
 
+    def model(self) -> Any:
+        """The model the explorer renders with (None when none is loaded)."""
+        return self._model
+
     def set_model(self, model: Any) -> None:
         """A new model: its saved directions are shown when its checkpoint has them, else the rows are cleared."""
         previous, self._model = self._model, model

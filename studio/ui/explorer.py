@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import (QCloseEvent, QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen,
-                           QPixmap, QRadialGradient, QResizeEvent)
+from PySide6.QtGui import (QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QKeyEvent, QMouseEvent, QPainter,
+                           QPaintEvent, QPalette, QPen, QPixmap, QRadialGradient, QResizeEvent)
 from PySide6.QtWidgets import (QBoxLayout, QFrame, QHBoxLayout, QLabel, QLayout, QPushButton, QScrollArea,
                                QSizePolicy, QSlider, QSpinBox, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
@@ -32,6 +32,7 @@ from studio.ui.walk_export import WalkExportDialog, WalkSettings
 from studio.workers.render_thread import Renderer, RenderThread
 
 if TYPE_CHECKING:
+    from studio.ui.place_picture import PlacePictureDialog
     from studio.ui.seed_browser import SeedBrowser
 
 CORNER_ARROWS = ["↖", "↗", "↙", "↘"]
@@ -53,9 +54,11 @@ class LatentPad(QWidget):
 
     moved = Signal(float, float)
     released = Signal()
+    fileDropped = Signal(int, str)  # the corner nearest the drop, the local file's path
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAcceptDrops(True)
         self._u, self._v = 0.5, 0.5
         self._thumbs: list[QPixmap | None] = [None] * 4
         self._labels = [""] * 4
@@ -113,6 +116,19 @@ class LatentPad(QWidget):
             self._dragging = False
             self._move_to(event.position())
             self.released.emit()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """A file dropped on the pad is placed on the corner of the quarter it fell in."""
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            r, pos = self.pad_rect(), event.position()
+            corner = int(pos.x() > r.center().x()) + 2 * int(pos.y() > r.center().y())
+            event.acceptProposedAction()
+            self.fileDropped.emit(corner, files[0])
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         step = 0.1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.01
@@ -468,6 +484,12 @@ class Explorer(QWidget):
         self._browse_button = QPushButton("Browse seeds…")
         self._browse_button.setToolTip("Page through a grid of seeds and send any of them to a corner")
         self._browse_button.clicked.connect(self.open_seed_browser)
+        self.place_dialog: PlacePictureDialog | None = None
+        self._place_button = QPushButton("Place picture…")
+        self._place_button.setToolTip("Find your own picture in the latent space and put it on a corner "
+                                      "(or drop a picture file on a corner of the pad)")
+        self._place_button.clicked.connect(lambda: self.open_place_dialog())
+        self.pad.fileDropped.connect(lambda corner, path: self.open_place_dialog(path, corner))
         self._current_button = QPushButton("Export current…")
         self._current_button.setObjectName("primaryButton")  # what the explorer is for: keeping a find
         self._current_button.setToolTip("Export the artifact under the crosshair, with its latent")
@@ -823,6 +845,9 @@ class Explorer(QWidget):
         self._current_button.setEnabled(self._artifact is not None)
         self._walk_button.setEnabled(self._has_renderer)
         self._browse_button.setEnabled(self._has_renderer)
+        model = self.directions.model()
+        if model is not None and model.domain.projection_target is not None and self._place_button.parent() is None:
+            self.add_control(self._place_button)  # in the controls row, only where a medium can place a file
 
     # ---------------------------------------------------------------- exports
     def _export_current(self) -> None:
@@ -846,6 +871,28 @@ class Explorer(QWidget):
         info.update({"walk": names, "frames": settings.frames, "loop": settings.loop, "fps": settings.fps,
                      "size": settings.size, "suffix": settings.suffix})
         self.exportWalk.emit(self.walk_latents(settings.frames, settings.loop), info)
+
+    def open_place_dialog(self, path: str | None = None, corner: int = 0) -> "PlacePictureDialog | None":
+        """Place picture…: the search runs on a worker in a dialog; its result goes to a corner (``path``: start now)."""
+        from studio.ui.place_picture import PlacePictureDialog
+
+        model = self.directions.model()
+        if model is None or model.domain.projection_target is None or (
+                self.place_dialog is not None and self.place_dialog.is_running()):
+            return None
+        dialog = PlacePictureDialog(model, self._view, list(CORNER_NAMES), corner, parent=self)
+        dialog.placed.connect(self.set_corner_latent)
+        dialog.finished.connect(self._place_dialog_closed)
+        self.place_dialog = dialog
+        dialog.open()
+        if path is not None:
+            dialog.start(path)
+        return dialog
+
+    def _place_dialog_closed(self) -> None:
+        if self.place_dialog is not None:
+            self.place_dialog.deleteLater()
+            self.place_dialog = None
 
     def open_seed_browser(self) -> SeedBrowser:
         """The seed browser (one, kept), rendering with the explorer's model; its seeds go to the corners."""
