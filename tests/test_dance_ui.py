@@ -55,6 +55,10 @@ def test_train_gallery_explorer_camera_and_dance_to_music(qtbot, dance_tab, tmp_
 
     clip = tab.explorer.current_artifact()
     assert VIEW.frame_count(clip) == clip.frames == tab.corpus.meta["frames"]
+    clock = tab.explorer.preview.clock
+    assert clock.is_running()  # the explorer plays the clip
+    start = clock.tick
+    qtbot.waitUntil(lambda: clock.tick >= start + 3, timeout=WAIT_MS)
     first, middle = VIEW.pixmap(clip, 160, 0), VIEW.pixmap(clip, 160, clip.frames // 2)
     assert _drawn(first) and first.toImage() != middle.toImage()  # the figure moves from frame to frame
     tab.gallery.grab().save(str(screenshot_dir / "dance_gallery.png"))

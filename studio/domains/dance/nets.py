@@ -5,12 +5,14 @@ G splits its z into one clip latent and one small latent per beat (:data:`BEATS`
 style while the beats change, and "Dance to music" can give each of the music's beats its own.
 The beat latents form a sequence at one cell per beat, which repeated upsampling and temporal
 convolutions (each block modulated by the clip latent, FiLM-style) unfold to half the frame rate;
-a last linear interpolation doubles it and a fixed Gaussian (``net["smooth"]`` frames) rounds
-the corners interpolation leaves.  Writing at half rate and smoothing makes G's output smooth by
+a last linear interpolation doubles it.  Writing at half rate makes G's output smooth by
 construction: a convolution at full rate can (and early in training does) jitter from frame to
-frame, which the eye sees at once and which feet skating on the floor makes worse.
+frame, which the eye sees at once and which feet skating on the floor makes worse.  The blocks
+normalise each frame across channels (pixel norm), never each channel over time: instance norm
+gives every feature unit variance over the window, so a pose that should hold still sways.
 
-D reads the frames beside their velocities and accelerations (frame-to-frame differences), since what betrays
+D reads the frames beside their velocities (frame-to-frame differences; with ``net["d_accel"]``
+their accelerations too), since what betrays
 generated motion is mostly in how it moves (jitter, sliding, frozen limbs), through strided
 temporal convolutions with spectral norm (hinge loss), and a minibatch standard-deviation
 feature that lets it see a G that plays the same move for every z.
@@ -39,22 +41,6 @@ def latent_split(z_dim: int, net: dict[str, Any]) -> tuple[int, int, int]:
     return clip_dim, beats, beat_dim
 
 
-MAX_SMOOTH = 8.0
-
-
-def _gaussian(sigma: float) -> torch.Tensor:
-    """A normalised Gaussian kernel over frames (a single 1 when ``sigma`` is 0: no smoothing).
-
-    ``sigma`` is held to :data:`MAX_SMOOTH` frames, so a run file cannot ask for a kernel of any size."""
-    if not sigma > 0:
-        return torch.ones(1)
-    sigma = min(sigma, MAX_SMOOTH)
-    radius = max(1, math.ceil(3 * sigma))
-    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
-    kernel = torch.exp(-0.5 * (t / sigma) ** 2)
-    return kernel / kernel.sum()
-
-
 def _block_lengths(beats: int, length: int) -> list[int]:
     """Sequence lengths from one cell per beat up to ``length``, about doubling each time."""
     sizes = [beats]
@@ -64,16 +50,23 @@ def _block_lengths(beats: int, length: int) -> list[int]:
     return sizes
 
 
+class PixelNorm(nn.Module):
+    """Each frame's features scaled to unit mean square across channels (ProGAN's pixel norm, along time)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)
+
+
 class _Block(nn.Module):
     """Upsample (linear) to a length, two temporal convolutions, each normalised then shifted by the clip latent."""
 
     def __init__(self, width_in: int, width: int, clip_dim: int, kernel: int):
         super().__init__()
         pad = kernel // 2
-        self.conv1 = nn.Conv1d(width_in, width, kernel, padding=pad)
-        self.conv2 = nn.Conv1d(width, width, kernel, padding=pad)
-        self.norm1 = nn.InstanceNorm1d(width, affine=False)
-        self.norm2 = nn.InstanceNorm1d(width, affine=False)
+        self.conv1 = nn.Conv1d(width_in, width, kernel, padding=pad, padding_mode="replicate")
+        self.conv2 = nn.Conv1d(width, width, kernel, padding=pad, padding_mode="replicate")
+        self.norm1 = PixelNorm()
+        self.norm2 = PixelNorm()
         self.film = nn.Linear(clip_dim, 4 * width)
         self.skip = nn.Conv1d(width_in, width, 1) if width_in != width else nn.Identity()
 
@@ -101,8 +94,7 @@ class DanceGenerator(nn.Module):
         lengths = _block_lengths(self.beats, self.low)
         self.lengths = lengths[1:]
         self.blocks = nn.ModuleList(_Block(width, width, self.clip_dim, kernel) for _ in self.lengths)
-        self.out = nn.Conv1d(width, channels, kernel, padding=kernel // 2)
-        self.register_buffer("smooth", _gaussian(float(net.get("smooth", 0.0))), persistent=False)
+        self.out = nn.Conv1d(width, channels, kernel, padding=kernel // 2, padding_mode="replicate")
 
     def split(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The clip latent (N, clip_dim) and the beat latents (N, beat_dim, beats) of a batch of z."""
@@ -115,12 +107,7 @@ class DanceGenerator(nn.Module):
         x = self.start(clip).view(-1, self.width, self.beats) + self.beat_in(beats)
         for block, length in zip(self.blocks, self.lengths):
             x = block(x, clip, length)
-        y = F.interpolate(self.out(x), size=self.frames, mode="linear", align_corners=True)
-        if self.smooth.numel() == 1:
-            return y
-        pad = self.smooth.numel() // 2
-        flat = F.pad(y.reshape(-1, 1, y.shape[-1]), (pad, pad), mode="replicate")
-        return F.conv1d(flat, self.smooth.view(1, 1, -1)).view_as(y)
+        return F.interpolate(self.out(x), size=self.frames, mode="linear", align_corners=True)
 
 
 class DanceDiscriminator(nn.Module):
@@ -130,7 +117,10 @@ class DanceDiscriminator(nn.Module):
         super().__init__()
         width = int(net.get("d_width", 128))
         layers = int(net.get("d_layers", 4))
-        convs: list[nn.Module] = [spectral_norm(nn.Conv1d(3 * channels, width, 3, padding=1))]
+        self.velocity_scale = float(net.get("d_velocity", 4.0))
+        self.accel_scale = float(net.get("d_accel", 0.0))
+        inputs = channels * (2 + (self.accel_scale > 0))
+        convs: list[nn.Module] = [spectral_norm(nn.Conv1d(inputs, width, 3, padding=1))]
         for _ in range(layers - 1):
             convs.append(spectral_norm(nn.Conv1d(width, width, 4, stride=2, padding=1)))
         self.convs = nn.ModuleList(convs)
@@ -138,8 +128,10 @@ class DanceDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         velocity = F.pad(x[:, :, 1:] - x[:, :, :-1], (0, 1))
-        accel = F.pad(velocity[:, :, 1:-1] - velocity[:, :, :-2], (1, 1))
-        h = torch.cat([x, velocity * 4.0, accel * 16.0], dim=1)  # small next to poses: scaled to a like range
+        parts = [x, velocity * self.velocity_scale]  # differences are small next to poses: scaled to a like range
+        if self.accel_scale > 0:
+            parts.append(F.pad(velocity[:, :, 1:-1] - velocity[:, :, :-2], (1, 1)) * self.accel_scale)
+        h = torch.cat(parts, dim=1)
         for conv in self.convs:
             h = F.leaky_relu(conv(h), 0.2)
         pooled = h.mean(dim=2)

@@ -6,6 +6,9 @@ grid G's beat latents live on); the CPU recipe samples it at 20 frames a second,
 walking and waving legible while halving the frames a 30 fps capture gives.  ``window_seconds``,
 ``hop_seconds`` (between window starts), ``fps`` and ``mirror`` are import options, so
 ``studio import dance DIR --option window_seconds=2 --option fps=15`` takes shorter, coarser windows.
+Mirrored copies are off: on a skeleton whose rest pose is not mirror-symmetric (the shared takes'),
+a mirrored window's spine rotations land half a turn away from the originals', and a G that
+blends the two modes draws degenerate rotations that shake (docs/experiments/2026-12-06-dance-quality.md).
 """
 from __future__ import annotations
 
@@ -31,8 +34,8 @@ CPU_SMALL = Preset(
     metrics_every=250,
     checkpoint_every=500,
     device_kind="cpu",
-    net={"beat_dim": 4, "g_width": 96, "d_width": 96, "d_layers": 4, "kernel": 5, "out_stride": 2, "smooth": 1.0},
-    import_options={"window_seconds": 4.0, "hop_seconds": 1.0, "fps": 20.0, "mirror": True},
+    net={"beat_dim": 4, "g_width": 64, "d_width": 64, "d_layers": 4, "kernel": 5, "out_stride": 2, "d_accel": 4.0},
+    import_options={"window_seconds": 4.0, "hop_seconds": 1.0, "fps": 20.0, "mirror": False},
 )
 
 GPU_LARGE = Preset(
@@ -55,8 +58,8 @@ GPU_LARGE = Preset(
     checkpoint_every=2000,
     device_kind="gpu",
     mixed_precision=True,
-    net={"beat_dim": 8, "g_width": 256, "d_width": 256, "d_layers": 5, "kernel": 5, "out_stride": 2, "smooth": 1.0},
-    import_options={"window_seconds": 4.0, "hop_seconds": 0.5, "fps": 30.0, "mirror": True},
+    net={"beat_dim": 8, "g_width": 256, "d_width": 256, "d_layers": 5, "kernel": 5, "out_stride": 2, "d_accel": 4.0},
+    import_options={"window_seconds": 4.0, "hop_seconds": 0.5, "fps": 30.0, "mirror": False},
 )
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (CPU_SMALL, GPU_LARGE)}

@@ -35,10 +35,14 @@ class DanceView:
         self.camera = camera
 
     def frame_count(self, artifact: Any) -> int:
+        """Frames at the view's rate, so a clip captured at any rate plays in real time."""
         try:
-            return max(1, int(artifact.frames))
-        except (AttributeError, TypeError, ValueError):
+            return max(1, int(round(artifact.frames * self.fps / artifact.fps)))
+        except (AttributeError, TypeError, ValueError, ZeroDivisionError):
             return 1
+
+    def _clip_frame(self, artifact: Any, frame: int) -> int:
+        return int(round(int(frame) * artifact.fps / self.fps)) % max(1, int(artifact.frames))
 
     def _scene(self, artifact: Any, size: int) -> Scene:
         key = (id(artifact), size, self.camera)
@@ -65,7 +69,7 @@ class DanceView:
         painter.setPen(QPen(QColor(*FLOOR), 1))
         for a, b in scene.floor:
             painter.drawLine(QPointF(*a), QPointF(*b))
-        frame = int(frame) % scene.frames
+        frame = self._clip_frame(artifact, frame)
         width = max(1.5, size / 70)
         if frame > 0:
             painter.setPen(QPen(QColor(*TRAIL), max(1.0, width / 2)))
