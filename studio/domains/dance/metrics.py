@@ -7,7 +7,7 @@ centimetres and one in metres read alike:
 - ``skate``: the feet's horizontal speed while they touch the floor (body heights a second) —
   sliding feet are what makes generated motion look fake first;
 - ``limits``: the share of joint-frames whose rotation leaves the range the corpus's poses span
-  (per joint and axis of the rotation vector, the corpus's 0.5-99.5 percentiles);
+  (per joint and axis of the rotation vector, the corpus's 0.5-99.5 percentiles, with a 3 degree margin);
 - ``jerk``: the mean magnitude of the third derivative of joint positions (smoothness);
 - ``fd``: Fréchet distance between Gaussians fitted to kinematic features of each clip (per joint:
   mean speed, mean acceleration, spread of the pose around its mean);
@@ -30,6 +30,9 @@ CONTACT_HEIGHT = 0.03
 COPY_FRACTION = 0.5
 """A clip copies a training window when closer than this share of the median distance between distinct windows."""
 LIMIT_PERCENTILES = (0.5, 99.5)
+LIMIT_MARGIN = 0.05
+"""Radians (about 3 degrees) a rotation may pass the corpus's range before it counts: a joint the corpus never
+turns would otherwise count every frame of a sample that barely moves it."""
 MAX_REFERENCE = 512
 """Corpus windows compared with (a fixed sample): the copy check and statistics stay fast on big folders."""
 POSE_FRAMES = 16
@@ -87,7 +90,7 @@ def limit_bounds(rotations: np.ndarray) -> np.ndarray:
 def limit_violations(rotations: np.ndarray, bounds: np.ndarray) -> float:
     """Share of joint-frames with a rotation-vector component outside ``bounds`` (from :func:`limit_bounds`)."""
     vectors = rotation_vectors(rotations)
-    outside = (vectors < bounds[0] - 1e-3) | (vectors > bounds[1] + 1e-3)
+    outside = (vectors < bounds[0] - LIMIT_MARGIN) | (vectors > bounds[1] + LIMIT_MARGIN)
     return float(outside.any(axis=-1).mean())
 
 
