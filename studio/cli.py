@@ -320,7 +320,8 @@ def cmd_project(args: argparse.Namespace) -> int:
 
     model = load_model(args.run_dir, get_domain, device=args.device)
     if Path(args.out).suffix.lower() != model.domain.artifact_suffix:
-        raise SystemExit(f"{args.out}: a {model.domain.name} reconstruction is written as {model.domain.artifact_suffix}")
+        raise SystemExit(f"{args.out}: a {model.domain.name} reconstruction is written as "
+                         f"{model.domain.artifact_suffix}")
     result = placed_latents(model, [args.image], TerminalProgress(), args.steps)[0]
     artifact = model.render_exactly(result.z[None])[0]
     record = {k: v for k, v in result.record().items() if k != "latent"}
@@ -462,7 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     inter.add_argument("run_dir")
     inter.add_argument("--seeds", type=int, nargs="+")
     inter.add_argument("--images", nargs="+", metavar="FILE",
-                       help="instead of --seeds: your own pictures, placed in the latent space first (kept with the run)")
+                       help="instead of --seeds: your own pictures, placed in the latent space first "
+                            "(kept with the run)")
     inter.add_argument("--place-steps", type=int, default=PLACE_STEPS, metavar="N",
                        help=f"with --images: optimisation steps for each picture (default {PLACE_STEPS})")
     inter.add_argument("--frames", type=int, metavar="N", help="frames written, loop or not (default 32)")

@@ -24,7 +24,7 @@ import json
 import math
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -194,7 +194,3 @@ def load_placement(path: str | Path, z_dim: int) -> tuple[np.ndarray, dict[str, 
     if z.shape != (z_dim,) or not np.isfinite(z).all():
         raise ValueError(f"{path}: a latent of shape {z.shape} with finite numbers was expected of size {z_dim}")
     return z, record
-
-
-def settings_record(settings: ProjectionSettings) -> dict[str, Any]:
-    return asdict(settings)

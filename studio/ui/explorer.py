@@ -873,7 +873,8 @@ class Explorer(QWidget):
         self.exportWalk.emit(self.walk_latents(settings.frames, settings.loop), info)
 
     def open_place_dialog(self, path: str | None = None, corner: int = 0) -> "PlacePictureDialog | None":
-        """Place picture…: the search runs on a worker in a dialog; its result goes to a corner (``path``: start now)."""
+        """Place picture…: the search runs on a worker in a dialog and its result goes to a corner; a ``path``
+        starts it at once."""
         from studio.ui.place_picture import PlacePictureDialog
 
         model = self.directions.model()
