@@ -164,3 +164,16 @@ def test_animate_contracts(painting_run, tmp_path, capsys):
     assert main(["animate", str(painting_run), "--music", str(tmp_path / "tune.mid"), "--loudness-direction", "sky",
                  "--out", str(tmp_path / "x.mp4")]) == 2
     assert "sky" in capsys.readouterr().err
+
+
+def test_a_tempo_of_a_microsecond_a_beat_does_not_count_thousands_of_beats(tmp_path):
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    track.append(mido.MetaMessage("set_tempo", tempo=1, time=0))
+    track.append(mido.Message("note_on", note=60, velocity=90, time=0))
+    track.append(mido.MetaMessage("set_tempo", tempo=500000, time=4_000_000))  # 8,333 beats in 8 ms
+    track.append(mido.Message("note_off", note=60, velocity=0, time=960))
+    midi.save(str(tmp_path / "odd.mid"))
+    features, _ = midi_features(tmp_path / "odd.mid", fps=10)
+    assert len(features.beats) <= features.seconds / 0.15 + 2  # counted at 400 bpm at most

@@ -38,6 +38,7 @@ from studio.core.latent import slerp
 WAV_BEAT_S = 0.5  # a WAV's beats are counted at 120 bpm: it carries no tempo
 MAX_SECONDS = 30 * 60.0
 MAX_FILE_BYTES = 200 * 1024 * 1024
+BEAT_US = (150_000, 3_000_000)  # microseconds a beat may last when phrases are counted: 400 to 20 bpm
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,6 @@ def _notes_of(midi: Any) -> list[Note]:
 
 def _midi_beats(midi: Any, seconds: float) -> np.ndarray:
     """Beat times through the tempo map (tempo changes of any track, as mido merges them)."""
-    import mido
-
     tpb = int(midi.ticks_per_beat) or 480
     changes: list[tuple[int, int]] = []
     for track in midi.tracks:
@@ -152,7 +151,7 @@ def _midi_beats(midi: Any, seconds: float) -> np.ndarray:
         while nxt is not None and nxt[0] <= tick:
             tempo = nxt[1]
             nxt = next(pending, None)
-        now += mido.tick2second(tpb, tpb, tempo)
+        now += min(max(tempo, BEAT_US[0]), BEAT_US[1]) / 1e6  # a broken tempo cannot make millions of beats
         tick += tpb
         beats.append(now)
     return np.asarray(beats)
