@@ -8,7 +8,8 @@ The command names and flags below are a contract (scripts depend on them):
         [--fps F] [--size PX] [--loop]
         [--edit NAME=VALUE ...] --out FILE
     studio timelapse RUN_DIR --out FILE.mp4|.gif|.webp [--fps F] [--size PX]
-    studio project RUN_DIR IMAGE --out FILE.png [--steps N]  (interpolate --images takes --place-steps N)
+    studio project RUN_DIR IMAGE --out FILE.png [--steps N] [--extension-steps N]
+        (interpolate --images takes --place-steps N)
     studio animate RUN_DIR --music CLIP.mid|SOUND.wav --out FILE.mp4 [--seeds A B ...] [--fps F] [--size PX]
         [--push X] [--loudness-direction NAME] [--loudness-amount SD] [--pitch-direction NAME] [--pitch-amount SD]
         [--phrase-beats N]
@@ -23,12 +24,13 @@ import json
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
 from studio.core import events as ev
 from studio.core.animation import DEFAULT_FPS
-from studio.core.projection import ProjectionSettings
+from studio.core.projection import RECONSTRUCTION, ProjectionSettings
 from studio.core.events import EventHandler
 from studio.domains import domain_names, get_domain
 
@@ -280,7 +282,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     if args.seeds is not None:
         anchors, through = list(seeds_to_z(args.seeds, model.z_dim)), {"seeds": list(args.seeds)}
     else:
-        placed = placed_latents(model, args.images, TerminalProgress(), args.place_steps)
+        placed = placed_latents(model, args.images, TerminalProgress(), ProjectionSettings(steps=args.place_steps))
         anchors = [p.z for p in placed]
         through = {"images": [str(Path(i).resolve()) for i in args.images], "latents": anchors}
     latents = steer(walk(anchors, frames, loop=args.loop, eased=args.loop))
@@ -296,8 +298,9 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     return 0
 
 
-def placed_latents(model: Any, files: list[str], progress: TerminalProgress, steps: int) -> list[Any]:
-    """Each file placed in ``model``'s latent space (core/projection.py) in ``steps`` steps, kept with the run."""
+def placed_latents(model: Any, files: list[str], progress: TerminalProgress,
+                   settings: ProjectionSettings) -> list[Any]:
+    """Each file placed in ``model``'s latent space (core/projection.py) with ``settings``, kept with the run."""
     from studio.core.projection import project, save_placement
 
     if model.domain.projection_target is None:
@@ -305,7 +308,7 @@ def placed_latents(model: Any, files: list[str], progress: TerminalProgress, ste
     placed = []
     for name in files:
         target = model.domain.projection_target(name, model.meta)
-        result = project(model, target, ProjectionSettings(steps=steps), progress=lambda p, n=Path(name).name:
+        result = project(model, target, settings, progress=lambda p, n=Path(name).name:
                          progress.update(f"placing {n}: step {p.step}/{p.total}, distance {p.distance:.4f}"))
         if model.run_path is not None:
             save_placement(model.run_path, name, result, model.step)
@@ -322,8 +325,10 @@ def cmd_project(args: argparse.Namespace) -> int:
     if Path(args.out).suffix.lower() != model.domain.artifact_suffix:
         raise SystemExit(f"{args.out}: a {model.domain.name} reconstruction is written as "
                          f"{model.domain.artifact_suffix}")
-    result = placed_latents(model, [args.image], TerminalProgress(), args.steps)[0]
-    artifact = model.render_exactly(result.z[None])[0]
+    settings = replace(RECONSTRUCTION, steps=args.steps, extension_steps=args.extension_steps)
+    result = placed_latents(model, [args.image], TerminalProgress(), settings)[0]
+    extension = None if result.extension is None else result.extension[None]
+    artifact = model.render_exactly(result.z[None], extension=extension)[0]
     record = {k: v for k, v in result.record().items() if k != "latent"}
     info = model.info(latent=result.z, placed=str(Path(args.image).resolve()), **record)
     path = model.domain.save_artifact(artifact, args.out, info)
@@ -486,6 +491,9 @@ def build_parser() -> argparse.ArgumentParser:
     proj.add_argument("--out", required=True, help="the reconstruction (.png), its latent in the text chunk")
     proj.add_argument("--steps", type=int, default=PLACE_STEPS, metavar="N",
                       help=f"optimisation steps (default {PLACE_STEPS}); the distance printed drops with more")
+    proj.add_argument("--extension-steps", type=int, default=RECONSTRUCTION.extension_steps, metavar="N",
+                      help=f"then steps of the latent extension, an offset on G's early features kept with the "
+                           f"latent (default {RECONSTRUCTION.extension_steps}; 0: z alone)")
     proj.add_argument("--device", default="cpu")
     proj.set_defaults(func=cmd_project)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from PIL import Image
 from painting_runs import train_noise_run
 from studio.cli import main
 from studio.core.latent import seeds_to_z
+from studio.core.latent_extension import extended, feature_size
 from studio.core.model import load_model
 from studio.core.projection import (ProjectionCancelled, ProjectionSettings, distances, load_placement, project,
                                     save_placement)
@@ -59,6 +61,18 @@ def test_the_same_inputs_give_the_same_latent_and_progress_improves(model):
     assert seen[-1].output.shape == (1, 3, 32, 32) and seen[-1].distance == first.distance
 
 
+def test_the_latent_extension_gets_closer_than_z_alone_and_its_distance_is_the_rendered_one(model):
+    target = torch.from_numpy(np.random.default_rng(4).uniform(-1, 1, (1, 3, 32, 32)).astype(np.float32))
+    seen = []
+    result = project(model, target, replace(QUICK, extension_steps=40), progress=seen.append)
+    assert result.extension is not None and result.distance < 0.95 * result.z_distance
+    assert [p.step for p in seen] == [20, 40, 60, 80, 100] and seen[-1].extension is not None
+    with extended(model.generator, torch.from_numpy(result.extension[None])):
+        assert distances(model, result.z[None], target)[0] == pytest.approx(result.distance, rel=1e-5)
+    assert distances(model, result.z[None], target)[0] == pytest.approx(result.z_distance, rel=1e-3)
+    assert len(result.record()["extension"]) == result.extension.size
+
+
 def test_a_placement_can_be_stopped(model):
     calls = []
 
@@ -100,13 +114,16 @@ def test_cli_project_writes_the_reconstruction_with_its_latent(tiny_run, tmp_pat
     picture = tmp_path / "mine.jpg"
     Image.fromarray(np.random.default_rng(5).integers(0, 256, (40, 56, 3), dtype=np.uint8)).save(picture)
     out = tmp_path / "placed.png"
-    assert main(["project", str(tiny_run), str(picture), "--out", str(out), "--steps", "20"]) == 0
+    assert main(["project", str(tiny_run), str(picture), "--out", str(out), "--steps", "20",
+                 "--extension-steps", "20"]) == 0
     printed = capsys.readouterr().out
     info = read_png_info(out)
     assert f"distance {info['distance']:.4f}" in printed
     assert len(info["latent"]) == 128 and info["placed"].endswith("mine.jpg") and info["steps"] == 20
     model = load_model(tiny_run, get_domain)
-    again = model.render_exactly(np.asarray(info["latent"], np.float32)[None])[0]
+    extension = np.asarray(info["extension"], np.float32)
+    assert extension.size == feature_size(model.generator, model.z_dim, model.device) and np.abs(extension).max() > 0
+    again = model.render_exactly(np.asarray(info["latent"], np.float32)[None], extension=extension[None])[0]
     np.testing.assert_array_equal(np.asarray(Image.open(out).convert("RGB")), again)
     kept = list((tiny_run / "placements").glob("mine-step*.json"))
     assert kept and json.loads(kept[0].read_text())["source"] == str(picture)

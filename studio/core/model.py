@@ -19,6 +19,7 @@ from studio.core.files import write_atomically, write_text_atomically
 from studio.core.domain import Domain, DomainResolver, ModelContext, Preset
 from studio.core.exact import aligned_input, exact_inference
 from studio.core.latent import seeds_to_z, truncate
+from studio.core.latent_extension import extended
 from studio.core.runs import RUN_FILE, RunDir
 from studio.core.validation import Plan, check_tensors, plan_model_file, plan_run, read_description
 
@@ -64,18 +65,22 @@ class Model:
     def render_seeds(self, seeds: list[int], options: dict[str, Any] | None = None) -> list[Any]:
         return self.render(seeds_to_z(seeds, self.z_dim), options)
 
-    def render_exactly(self, z: np.ndarray, options: dict[str, Any] | None = None) -> list[Any]:
+    def render_exactly(self, z: np.ndarray, options: dict[str, Any] | None = None,
+                       extension: np.ndarray | None = None) -> list[Any]:
         """What every export writes: each latent rendered alone under :func:`exact_inference`.
 
         Alone, so a seed's file is the same whichever seeds were exported with
         it; a little slower than :meth:`render`, which is why the explorer keeps that.
+        ``extension`` (N, D) is a placed picture's latent extension (core/latent_extension.py), one row per latent.
         """
         z, options = self._truncated(z, options)
         context = self.context(options)
         artifacts: list[Any] = []
         with exact_inference(self.device):
-            for row in z:
-                artifacts += self.domain.decode(self.generator(aligned_input(row, self.device)).float(), context)
+            for i, row in enumerate(z):
+                offset = None if extension is None else aligned_input(extension[i], self.device)
+                with extended(self.generator, offset):
+                    artifacts += self.domain.decode(self.generator(aligned_input(row, self.device)).float(), context)
         return artifacts
 
     def render_seeds_exactly(self, seeds: list[int], options: dict[str, Any] | None = None) -> list[Any]:

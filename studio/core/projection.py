@@ -11,6 +11,11 @@ early steps explore and late ones settle), and the best of them wins.  A
 small pull toward the Gaussian shell keeps the result a latent the pad can
 blend with its other corners.
 
+Where ``extension_steps`` asks for it, a second stage keeps the winning z
+and learns a per-layer latent extension (core/latent_extension.py): an
+offset on G's early features, held near zero by a penalty, which reaches
+pictures that no z of a one-input generator draws.
+
 Every number that decides the result (the seeds, the order of the batch,
 the noise) is drawn from a generator seeded by ``ProjectionSettings.seed``,
 so the same model, target and settings give the same latent every time.
@@ -32,6 +37,7 @@ import numpy as np
 
 from studio.core.files import write_text_atomically
 from studio.core.latent import seeds_to_z
+from studio.core.latent_extension import as_recorded, extended, feature_size
 from studio.core.validation import DescriptionError, read_description
 
 if TYPE_CHECKING:
@@ -56,6 +62,13 @@ class ProjectionSettings:
     prior: float = 0.003  # weight of the pull of |z|² / z_dim toward 1 (the Gaussian shell)
     seed: int = 0
     report_every: int = 10  # steps between progress reports
+    extension_steps: int = 0  # Adam steps of the latent extension after z's, z held; 0: z alone
+    extension_lr: float = 0.05
+    extension_penalty: float = 0.2  # weight of the extension's mean square, which keeps it near zero
+
+
+RECONSTRUCTION = ProjectionSettings(extension_steps=200)
+"""What ``studio project`` searches with: z, then the latent extension, since its reconstruction keeps both."""
 
 
 @dataclass
@@ -67,11 +80,15 @@ class ProjectionProgress:
     distance: float
     z: np.ndarray
     output: "torch.Tensor"  # G(z) of the best latent so far, (1, ...) on the CPU, for the UI to decode
+    extension: np.ndarray | None = None  # the best latent extension so far, in its second stage
 
 
 @dataclass
 class Projection:
-    """A placed target: its latent, its distance, and the best seed's distance it started from."""
+    """A placed target: its latent (and extension), its distance, and the best seed's distance it started from.
+
+    ``z_distance`` is the distance of z alone, before any extension.
+    """
 
     z: np.ndarray
     distance: float
@@ -79,11 +96,18 @@ class Projection:
     seed: int
     steps: int
     seconds: float
+    extension: np.ndarray | None = None
+    z_distance: float | None = None
 
     def record(self) -> dict[str, Any]:
         """What an export or the run's placement file stores (a latent of plain floats)."""
-        return {"latent": [round(float(v), 6) for v in self.z], "distance": round(self.distance, 6),
-                "seed_distance": round(self.seed_distance, 6), "start_seed": self.seed, "steps": self.steps}
+        record: dict[str, Any] = {
+            "latent": [round(float(v), 6) for v in self.z], "distance": round(self.distance, 6),
+            "seed_distance": round(self.seed_distance, 6), "start_seed": self.seed, "steps": self.steps}
+        if self.extension is not None:
+            record["extension"] = [round(float(v), 6) for v in self.extension]
+            record["z_distance"] = round(float(self.z_distance), 6)
+        return record
 
 
 ProgressCallback = Callable[[ProjectionProgress], None]
@@ -124,6 +148,7 @@ def project(model: Any, target: "torch.Tensor", settings: ProjectionSettings = P
     optimiser = torch.optim.Adam([z], lr=settings.lr, betas=(0.9, 0.999))
     best_z, best = start_z[0].copy(), float(scores[order[0]])
     best_output: torch.Tensor | None = None
+    total = settings.steps + settings.extension_steps
     for step in range(settings.steps):
         if cancel is not None and cancel():
             raise ProjectionCancelled("placement stopped")
@@ -140,11 +165,55 @@ def project(model: Any, target: "torch.Tensor", settings: ProjectionSettings = P
         optimiser.zero_grad(set_to_none=True)
         (loss + settings.prior * shell).sum().backward()
         optimiser.step()
-        if progress is not None and ((step + 1) % settings.report_every == 0 or step + 1 == settings.steps):
-            progress(ProjectionProgress(step + 1, settings.steps, best, best_z.copy(),
+        if progress is not None and ((step + 1) % settings.report_every == 0 or step + 1 == total):
+            progress(ProjectionProgress(step + 1, total, best, best_z.copy(),
                                         best_output if best_output is not None else _output(model, best_z)))
-    return Projection(best_z.astype(np.float32), best, float(scores[order[0]]), seeds[int(order[0])],
-                      settings.steps, time.perf_counter() - started)
+    placed = Projection(best_z.astype(np.float32), best, float(scores[order[0]]), seeds[int(order[0])],
+                        settings.steps, 0.0)
+    if settings.extension_steps > 0:
+        placed = _extend(model, target, placed, settings, progress, cancel)
+    placed.seconds = time.perf_counter() - started
+    return placed
+
+
+def _extend(model: Any, target: "torch.Tensor", placed: Projection, settings: ProjectionSettings,
+            progress: ProgressCallback | None, cancel: Callable[[], bool] | None) -> Projection:
+    """The second stage: z held, an offset on G's early features learned from zero, penalised by its mean square.
+
+    The result is rounded as its record is, and its distance measured after
+    that rounding, so the distance told is the one a re-render gives.
+    """
+    import torch
+
+    z = torch.from_numpy(placed.z[None]).to(model.device)
+    offset = torch.zeros(1, feature_size(model.generator, model.z_dim, model.device), device=model.device,
+                         requires_grad=True)
+    optimiser = torch.optim.Adam([offset], lr=settings.extension_lr)
+    stage = ProjectionSettings(steps=settings.extension_steps, lr=settings.extension_lr)
+    best, best_offset = placed.distance, np.zeros(offset.shape[1], np.float32)
+    total = settings.steps + settings.extension_steps
+    for step in range(settings.extension_steps):
+        if cancel is not None and cancel():
+            raise ProjectionCancelled("placement stopped")
+        optimiser.param_groups[0]["lr"] = _learning_rate(stage, step)
+        with extended(model.generator, offset):
+            output = model.generator(z).float()
+        loss = model.domain.projection_loss(output, target)[0]
+        if float(loss.detach()) < best:
+            best, best_offset = float(loss.detach()), offset.detach()[0].cpu().numpy().copy()
+        optimiser.zero_grad(set_to_none=True)
+        (loss + settings.extension_penalty * offset.pow(2).mean()).backward()
+        optimiser.step()
+        done = settings.steps + step + 1
+        if progress is not None and (done % settings.report_every == 0 or done == total):
+            progress(ProjectionProgress(done, total, best, placed.z.copy(),
+                                        _output(model, placed.z, best_offset), best_offset.copy()))
+    recorded = as_recorded(best_offset)
+    z_recorded = as_recorded(placed.z)
+    with torch.no_grad(), extended(model.generator, torch.from_numpy(recorded[None])):
+        distance = distances(model, z_recorded[None], target)[0]
+    return Projection(z_recorded, float(distance), placed.seed_distance, placed.seed, settings.steps, 0.0,
+                      recorded, placed.distance)
 
 
 def _learning_rate(settings: ProjectionSettings, step: int) -> float:
@@ -154,10 +223,11 @@ def _learning_rate(settings: ProjectionSettings, step: int) -> float:
     return settings.lr * warm * 0.5 * (1.0 + math.cos(math.pi * t))
 
 
-def _output(model: Any, z: np.ndarray) -> "torch.Tensor":
+def _output(model: Any, z: np.ndarray, extension: np.ndarray | None = None) -> "torch.Tensor":
     import torch
 
-    with torch.no_grad():
+    offset = None if extension is None else torch.from_numpy(extension[None]).to(model.device)
+    with torch.no_grad(), extended(model.generator, offset):
         return model.generator(torch.from_numpy(z[None]).to(model.device)).float().cpu()
 
 
