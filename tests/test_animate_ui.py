@@ -76,3 +76,35 @@ def test_the_painting_tab_offers_both_and_its_explorer_fits_a_small_screen(qtbot
     window.grab().save(str(screenshot_dir / "painting-tab-place-and-music.png"))
     dialog.reject()
     close_window(window)
+
+
+def test_the_music_tabs_current_clip_is_offered_without_painting_importing_music(qtbot, tmp_path, monkeypatch,
+                                                                                  screenshot_dir):
+    from studio.domains.painting.qt.controls import PaintToMusicButton
+    from ui_helpers import close_window, only_media, open_window
+
+    only_media(monkeypatch, tmp_path, "painting", "music")
+    (tmp_path / "empty").mkdir()
+    window, painting = open_window(qtbot, "painting", folder=tmp_path / "empty")
+    qtbot.waitUntil(lambda: painting.model is not None, timeout=60_000)
+    paint_button = painting.findChild(PaintToMusicButton)
+    alone = paint_button.open_dialog()
+    assert not alone.offer_actions and alone.offers_button.isHidden()  # the music tab is not built: nothing offered
+    alone.reject()
+
+    music = window.domain_tabs["music"]
+    music.dataset.open_folder(str(tmp_path / "empty"))
+    window.tabs.setCurrentWidget(music)
+    qtbot.waitUntil(lambda: music.explorer.current_artifact() is not None, timeout=60_000)
+    window.tabs.setCurrentWidget(painting)
+    dialog = paint_button.open_dialog()
+    label = "the Music tab's explorer result"
+    assert list(dialog.offer_actions) == [label] and not dialog.offers_button.isHidden()
+    dialog.offer_actions[label].trigger()
+    dialog.grab().save(str(screenshot_dir / "paint-to-music-from-a-tab.png"))
+    clip = dialog.music_edit.text()
+    assert clip.endswith("music-current.mid") and dialog.status.text() == f"Painting to {label}"
+    with open(clip, "rb") as written:
+        assert written.read(4) == b"MThd"
+    dialog.reject()
+    close_window(window)

@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
             tab.statusMessage.connect(self._show_status)
             tab.deviceDescribed.connect(self.set_device_label)
             tab.settingsChanged.connect(self._save_tab_settings)
+            tab.api.set_neighbours(lambda: [built.api for built in self.built_tabs()])
             if self._device_names is not None:
                 tab.training.set_devices(self._device_names)
             self._restore_tab(tab)

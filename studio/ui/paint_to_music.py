@@ -3,16 +3,21 @@
 The same choices as ``studio animate``'s flags.  A MIDI file is sounded by
 the music domain's synthesiser, which this dialog hands down to core (core
 never looks a domain up); the export can be stopped between frames.
+Another tab's current clip comes as an offer (TabApi.offers): a label and a
+routine that writes the clip to a file, so painting never imports music.
 """
 from __future__ import annotations
 
+import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QLineEdit, QMenu, QProgressBar, QPushButton, QSpinBox, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from studio.core.latent import seeds_to_z
 from studio.core.music_drive import DriveSettings
@@ -33,7 +38,9 @@ class PaintToMusicDialog(QDialog):
     written = Signal(str)
 
     def __init__(self, model: Any, synthesiser: Any, seeds: list[int], direction_names: list[str] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None,
+                 offers: dict[str, Callable[[Path], Path | None]] | None = None) -> None:
+        """``offers``: music from elsewhere (another tab's current clip), by label, each written on request."""
         super().__init__(parent)
         self.setWindowTitle("Paint to music")
         self.setMinimumWidth(480)
@@ -49,6 +56,20 @@ class PaintToMusicDialog(QDialog):
         self.music_edit.setPlaceholderText("a MIDI (.mid) or WAV (.wav) file")
         browse = QPushButton("Choose…")
         browse.clicked.connect(self.choose_music)
+        self._shared: tempfile.TemporaryDirectory | None = None  # where offered clips are written, while open
+        self.offer_actions: dict[str, QAction] = {}
+        self.offers_button = QToolButton()
+        self.offers_button.setText("From a tab")
+        self.offers_button.setToolTip("Paint to what another tab shows now (written to a temporary file)")
+        self.offers_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.offers_button)
+        for label, write in (offers or {}).items():
+            action = menu.addAction(label[:1].upper() + label[1:])
+            action.triggered.connect(lambda _checked=False, lb=label, w=write: self.use_offer(lb, w))
+            self.offer_actions[label] = action
+        self.offers_button.setMenu(menu)
+        self.offers_button.setMinimumWidth(self.offers_button.sizeHint().width() + 12)  # room for the arrow
+        self.offers_button.setVisible(bool(offers))
         self.seeds_edit = QLineEdit(" ".join(str(s) for s in seeds))
         self.seeds_edit.setToolTip("The anchors, in turn: each phrase travels from one to the next")
         self.push_spin = self._spin(0.0, 20.0, defaults.push, "Speed on the strongest onset over the speed between "
@@ -73,6 +94,7 @@ class PaintToMusicDialog(QDialog):
         music_row = QHBoxLayout()
         music_row.addWidget(self.music_edit, 1)
         music_row.addWidget(browse)
+        music_row.addWidget(self.offers_button)
         form = QFormLayout()
         form.addRow("Music", music_row)
         form.addRow("Anchor seeds", self.seeds_edit)
@@ -159,6 +181,21 @@ class PaintToMusicDialog(QDialog):
         name, _ = QFileDialog.getOpenFileName(self, "Music to paint to", "", f"Music ({patterns});;All files (*)")
         if name:
             self.music_edit.setText(name)
+
+    def use_offer(self, label: str, write: Callable[[Path], Path | None]) -> None:
+        """Writes an offered clip to this dialog's temporary folder and paints to that file."""
+        if self._shared is None:
+            self._shared = tempfile.TemporaryDirectory(prefix="gan-studio-shared-")
+        try:
+            path = write(Path(self._shared.name))
+        except (OSError, ValueError) as exc:
+            self.status.setText(f"Could not take {label}: {exc}")
+            return
+        if path is None:
+            self.status.setText(f"There is no {label} now")
+            return
+        self.music_edit.setText(str(path))
+        self.status.setText(f"Painting to {label}")
 
     def choose_output(self) -> None:
         folder = Path(self._model.run_path) / "exports" if self._model.run_path is not None else Path.home()

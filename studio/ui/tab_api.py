@@ -5,6 +5,11 @@ explorer preview, gallery selection, quality figures), places to add their
 widgets, and one export routine; never the tab's panels.  So the tab can be
 rearranged without touching any medium, and a medium cannot come to depend
 on the tab's internals.
+
+Media meet through files, never through each other's code: a tab offers its
+explorer's current artifact written to a file on request, and the window
+lets each tab see the other tabs' offers (:meth:`TabApi.offers`), so
+painting can paint to the music tab's clip without importing music.
 """
 from __future__ import annotations
 
@@ -62,6 +67,7 @@ class TabApi(QObject):
         super().__init__(tab)
         self._tab = tab
         self._figures: Figures | None = None
+        self._neighbours: Callable[[], list["TabApi"]] = list
         tab.modelChanged.connect(self.modelChanged)
         tab.dataset.corpusReady.connect(lambda corpus, folder: self.corpusChanged.emit(corpus.meta))
         tab.explorer.previewChanged.connect(self.previewChanged)
@@ -119,6 +125,31 @@ class TabApi(QObject):
     def references(self) -> dict[str, float]:
         """The corpus's own values of the quality figures ({} until worked out)."""
         return dict(self._tab.references)
+
+    # ----------------------------------------------------------------- what tabs share
+    def current_file(self, folder: str | Path) -> Path | None:
+        """The explorer's current artifact written into ``folder`` as an export is (with its record); None
+        while there is none.  Other tabs ask for it through :meth:`offers`."""
+        artifact = self.explorer_artifact()
+        if artifact is None:
+            return None
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        record = self.explorer_record()
+        info = self.export_record(latent=record.get("latent"), explorer=record)
+        return Path(self.domain.save_artifact(artifact, folder / f"{self.domain.name}-current"
+                                                                 f"{self.domain.artifact_suffix}", info))
+
+    def set_neighbours(self, neighbours: Callable[[], list["TabApi"]]) -> None:
+        """The window tells each tab how to find the others' APIs (the tabs built so far)."""
+        self._neighbours = neighbours
+
+    def offers(self, suffixes: tuple[str, ...]) -> dict[str, Callable[[Path], Path | None]]:
+        """The other tabs' current artifacts whose files end in one of ``suffixes``, by a label for a menu
+        ("the Music tab's explorer result"): each writes its file into a folder when called."""
+        return {f"the {api.domain.title} tab's explorer result": api.current_file
+                for api in self._neighbours() if api is not self and api.domain.artifact_suffix in suffixes
+                and api.explorer_artifact() is not None}
 
     # ----------------------------------------------------------------- adding to the tab
     def add_control(self, widget: QWidget, stretch: int = 0, place: str = "explorer") -> None:

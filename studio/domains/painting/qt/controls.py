@@ -1,4 +1,5 @@
-"""Painting's own control: "Paint to music…", the generic dialog with the music domain's synthesiser handed in."""
+"""Painting's own control: "Paint to music…", the generic dialog with the music domain's synthesiser handed in
+and the other tabs' current clips offered (through the tab API, not by importing music's code)."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QPushButton
@@ -23,6 +24,7 @@ class PaintToMusicButton(QPushButton):
 
     def open_dialog(self):
         from studio.core.directions import DirectionsError, directions_for
+        from studio.core.music_video import MUSIC_SUFFIXES
         from studio.domains import domain_names, get_domain
         from studio.ui.paint_to_music import PaintToMusicDialog
 
@@ -36,7 +38,8 @@ class PaintToMusicButton(QPushButton):
             directions = None
         names = [directions.name(i) for i in range(len(directions))] if directions is not None else None
         synthesiser = get_domain("music") if "music" in domain_names() else None
-        self.dialog = PaintToMusicDialog(model, synthesiser, seeds if len(seeds) >= 2 else DEFAULT_SEEDS, names, self)
+        self.dialog = PaintToMusicDialog(model, synthesiser, seeds if len(seeds) >= 2 else DEFAULT_SEEDS, names, self,
+                                         self._api.offers(MUSIC_SUFFIXES))
         self.dialog.written.connect(lambda path: self._api.status(f"Wrote {path}"))
         self.dialog.open()
         return self.dialog
