@@ -15,13 +15,6 @@ from studio.domains.dance.codec import read_info
 
 
 @pytest.fixture
-def registered(monkeypatch):
-    from studio import domains
-
-    monkeypatch.setitem(domains.DOMAIN_MODULES, "dance", "studio.domains.dance")
-
-
-@pytest.fixture
 def takes(tmp_path):
     folder = tmp_path / "takes"
     folder.mkdir()
@@ -44,14 +37,14 @@ def midi_file(path, bpm: float, beats: int):
     return path
 
 
-def test_import_reports_windows_and_the_bad_file(registered, takes, capsys):
+def test_import_reports_windows_and_the_bad_file(takes, capsys):
     assert main(["import", "dance", str(takes), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["items"] > 0 and len(report["imported"]) == 2
     assert [s["path"].endswith("notes.bvh") for s in report["skipped"]] == [True]
 
 
-def test_train_sample_and_interpolate(registered, takes, tmp_path, capsys):
+def test_train_sample_and_interpolate(takes, tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", "dance", str(takes), "--out", str(run), "--steps", "2", "--batch", "4", "--seed", "3"]) == 0
     assert main(["sample", str(run), "--count", "2", "--seed", "5", "--out", str(tmp_path / "clips")]) == 0
@@ -69,7 +62,7 @@ def test_train_sample_and_interpolate(registered, takes, tmp_path, capsys):
     assert picture.size == (96, 96) and picture.n_frames == 2 * 4 * 10  # two 4-s clips at 10 frames a second
 
 
-def test_a_walk_danced_to_music_follows_its_beats_and_brings_the_wav(registered, takes, tmp_path):
+def test_a_walk_danced_to_music_follows_its_beats_and_brings_the_wav(takes, tmp_path):
     run = tmp_path / "run"
     assert main(["train", "dance", str(takes), "--out", str(run), "--steps", "1", "--batch", "4"]) == 0
     music = midi_file(tmp_path / "song.mid", bpm=90, beats=20)  # 20 beats at 90 bpm: 13.3 s

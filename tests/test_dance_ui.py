@@ -13,9 +13,6 @@ from studio.domains.dance.bvh import read_bvh, write_bvh
 
 @pytest.fixture
 def dance_tab(qtbot, tmp_path, monkeypatch, themed):
-    from studio import domains
-
-    monkeypatch.setitem(domains.DOMAIN_MODULES, "dance", "studio.domains.dance")
     only_media(monkeypatch, tmp_path, "dance")
     folder = tmp_path / "takes"
     folder.mkdir()

@@ -205,4 +205,4 @@ def test_views_draw_pixels_crisply_and_survive_bad_input(qtbot):
     assert (card.width(), card.height()) == (96, 96)
     assert view_for("painting").caption(checker) == "4×4 px"
     with pytest.raises(ValueError):
-        view_for("dance")
+        view_for("sculpture")

@@ -15,6 +15,7 @@ DOMAIN_MODULES: dict[str, str] = {
     "painting": "studio.domains.painting",
     "music": "studio.domains.music",
     "text": "studio.domains.text",
+    "dance": "studio.domains.dance",
 }
 
 
