@@ -2,16 +2,15 @@
 
 Four decode options steer what G's probabilities become: the threshold
 (how many notes sound at once), the scale pull (scale_pull.py: how far
-notes outside a clip's own key are discounted), the leap penalty
-(voices.py: how strongly a track's top voice prefers steps to leaps) and
-the repeat guard (repeats.py: how readily a bar that copies the bar before
-takes other pitches).  What
-they should be depends on the folder (a string quartet's chromatic inner
-voices, a folk song's stepwise line) and on how far the model has come, so
-no constant serves every folder; but each figure moves one way as its
-option moves (notes at once fall as the threshold rises, the scale share
-rises as the pull falls, leaps fall as the penalty rises, repeated bars fall
-as the guard rises), so each is a
+notes outside a clip's own key are discounted), the repeat guard
+(repeats.py: how readily a bar that copies the bar before takes other
+pitches) and the leap penalty (voices.py: how strongly a track's top voice
+prefers steps to leaps).  What they should be depends on the folder (a
+string quartet's chromatic inner voices, a folk song's stepwise line) and
+on how far the model has come, so no constant serves every folder; but
+each figure moves one way as its option moves (notes at once fall as the
+threshold rises, the scale share rises as the pull falls, repeated bars
+fall as the guard rises, leaps fall as the penalty rises), so each is a
 1-D search: decode the run's own seeds once, then bisect the option until
 the samples' figure meets the corpus's (metrics.corpus_metrics).
 
@@ -20,16 +19,14 @@ threshold is fitted to the share of steps that sound instead.
 
 The four are fitted in that order, each over the ones before it: the
 threshold decides which notes exist, the pull which of them change pitch
-class, the penalty only which pitch a top voice takes, the guard which
-pitch a note in a copied bar takes.  Keeping lines in key and near their
-last note makes bars repeat more, which is why the guard comes last.  The
-leap share, once it has to be fitted, is aimed a tenth under the corpus's:
-it moves by about that much between draws of a few hundred clips, and the
-target allows a fifth either way; the guard likewise aims a point under the
-corpus's repetition, which a few hundred clips measure to about a point.  An option whose
-figure is already within its tolerance keeps its default, so a run whose
-samples already match decodes exactly as before; options the user passes
-still win over the fitted ones (Model.context).
+class, the guard which pitch a note in a copied bar takes (new pitches
+there may leap), the penalty only which pitch a top voice takes, weighing
+echoes of a copied bar as the guard does; lines kept near their last note
+repeat more, so the guard is fitted once more over the penalty.  The guard aims a point under the
+corpus's repetition, which a few hundred clips measure to about a point.
+An option whose figure is already within its tolerance keeps its default,
+so a run whose samples already match decodes exactly as before; options
+the user passes still win over the fitted ones (Model.context).
 """
 from __future__ import annotations
 
@@ -38,7 +35,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from studio.domains.music.layout import note_rolls
+from studio.domains.music.layout import layout_indices, note_rolls
 from studio.domains.music.metrics import (bar_repetition, leap_share, melodic_tracks, notes_at_once, reference_sample,
                                           scale_share)
 from studio.domains.music.roll import DRUMS
@@ -51,9 +48,8 @@ PENALTIES = (0.0, 3.0)  # at 3 a move one semitone past a fifth weighs 5 % of a 
 NA_TOLERANCE = 0.05  # relative: issue 14 asks within 20 %; the fit aims well inside it
 SC_TOLERANCE = 0.01  # absolute: issue 14 asks within 3 points
 LP_TOLERANCE = 0.05  # relative
-LP_AIM = 0.9  # share of the corpus's leap share the fit aims at
 BR_TOLERANCE = 0.005  # absolute: issue 14 asks no higher than the corpus's
-BR_AIM_POINTS = 0.01  # the guard aims this far under the corpus's repetition, for the same reason as LP_AIM
+BR_AIM_POINTS = 0.01  # the guard aims this far under the corpus's repetition
 
 
 Decode = Callable[[dict[str, Any]], np.ndarray]
@@ -81,6 +77,14 @@ def corpus_density(rows: np.ndarray, meta: dict[str, Any]) -> float:
     return density(notes[:, [t for t, role in enumerate(meta["roles"]) if role != DRUMS]])
 
 
+def corpus_repetition(rows: np.ndarray, meta: dict[str, Any]) -> float:
+    """BR of every phrase of the corpus, not of metrics.reference_sample's: phrases of a song lie together, so
+    an evenly taken share of them can repeat bars far more or less often than the whole, and the guard aims
+    within a point of it."""
+    full = np.asarray(rows) > 0
+    return bar_repetition(note_rolls(full, meta), meta, layout_indices(full, meta))
+
+
 def bisect(measure: Callable[[float], float], low: float, high: float, target: float) -> float:
     """The option in [low, high] where a figure that falls as the option rises meets ``target``
     (an end of the range when the figure stays on one side of it)."""
@@ -99,8 +103,8 @@ def bisect(measure: Callable[[float], float], low: float, high: float, target: f
 
 def fit_decoding(decode: Decode, meta: dict[str, Any], corpus: dict[str, float],
                  defaults: dict[str, float], layout_of: np.ndarray | None = None) -> dict[str, float]:
-    """Options (``threshold``, ``scale_pull``, ``leap_penalty``, ``repeat_guard``) that bring the samples' NA (a
-    one-voice folder's: its density, since its NA is always 1), SC, LP and BR to ``corpus``'s; only those that
+    """Options (``threshold``, ``scale_pull``, ``repeat_guard``, ``leap_penalty``) that bring the samples' NA (a
+    one-voice folder's: its density, since its NA is always 1), SC, BR and LP to ``corpus``'s; only those that
     had to move from ``defaults`` are returned.
 
     ``decode(options)`` decodes the same outputs each call, whose layouts are ``layout_of``.
@@ -116,6 +120,12 @@ def fit_decoding(decode: Decode, meta: dict[str, Any], corpus: dict[str, float],
     def missing(name: str) -> bool:
         return not math.isfinite(corpus.get(name, math.nan))
 
+    def fit_guard() -> None:
+        now = figures({**defaults, **chosen})
+        if not missing("BR") and math.isfinite(now["BR"]) and now["BR"] > corpus["BR"] + BR_TOLERANCE:
+            aim = max(0.0, corpus["BR"] - BR_AIM_POINTS)
+            chosen["repeat_guard"] = round(bisect(lambda v: figure("BR", "repeat_guard", v), 0.0, 1.0, aim), 3)
+
     start = figures(defaults)
     texture = "NA" if corpus.get("NA", 1.0) > 1.0 + NA_TOLERANCE else "density"  # a solo line's NA is always 1
     if not missing(texture) and math.isfinite(start[texture]) and \
@@ -125,13 +135,10 @@ def fit_decoding(decode: Decode, meta: dict[str, Any], corpus: dict[str, float],
     now = figures({**defaults, **chosen})
     if not missing("SC") and math.isfinite(now["SC"]) and now["SC"] < corpus["SC"] - SC_TOLERANCE:
         chosen["scale_pull"] = round(bisect(lambda v: figure("SC", "scale_pull", v), 0.0, 1.0, corpus["SC"]), 3)
+    fit_guard()
     now = figures({**defaults, **chosen})
     if not missing("LP") and math.isfinite(now["LP"]) and \
             now["LP"] > corpus["LP"] * (1 + LP_TOLERANCE):
-        chosen["leap_penalty"] = round(bisect(lambda v: figure("LP", "leap_penalty", v), *PENALTIES,
-                                              LP_AIM * corpus["LP"]), 3)
-    now = figures({**defaults, **chosen})
-    if not missing("BR") and math.isfinite(now["BR"]) and now["BR"] > corpus["BR"] + BR_TOLERANCE:
-        aim = max(0.0, corpus["BR"] - BR_AIM_POINTS)
-        chosen["repeat_guard"] = round(bisect(lambda v: figure("BR", "repeat_guard", v), 0.0, 1.0, aim), 3)
+        chosen["leap_penalty"] = round(bisect(lambda v: figure("LP", "leap_penalty", v), *PENALTIES, corpus["LP"]), 3)
+        fit_guard()  # lines kept near their last note repeat more: the guard again, over the penalty
     return chosen

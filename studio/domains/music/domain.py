@@ -234,7 +234,8 @@ class MusicDomain(DomainBase):
         fitted = {"threshold", "scale_pull", "leap_penalty", "repeat_guard"}
         base = {k: v for k, v in ctx.options.items() if k not in fitted}
         rows = corpus.data.numpy() if hasattr(corpus.data, "numpy") else np.asarray(corpus.data)
-        figures = {**corpus_metrics(corpus), "density": calibration.corpus_density(rows, corpus.meta)}
+        figures = {**corpus_metrics(corpus), "density": calibration.corpus_density(rows, corpus.meta),
+                   "BR": calibration.corpus_repetition(rows, corpus.meta)}
         layout_of = layout_indices(output.detach().float().cpu().numpy(), ctx.meta)
         return calibration.fit_decoding(lambda options: self.binarise(output, options, ctx.meta), ctx.meta,
                                         figures, base, layout_of)

@@ -6,7 +6,7 @@ while a chorale never repeats a bar and a folk song seldom does.  So decoding
 runs twice: the first pass finds the bars that came out as a copy of the bar
 before (metrics.py's bar repetition, BR), the second decodes again with
 those bars guarded: a newly struck note that echoes the bar before gives way
-to a pitch G still half supports (voices.avoid_echoes).  The guard's
+to the next pitch G supports (voices.avoid_echoes).  The guard's
 strength, 0 (off) to 1 (any supported alternative wins), is fitted per run
 (calibration.py) so the samples repeat bars no more than the corpus does.
 """

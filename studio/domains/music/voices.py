@@ -20,7 +20,7 @@ A note is swapped for a note, so only pitches change, never the density.  The pe
 
 In the same way, steps marked as guarded (repeats.py: bars that came out
 as a copy of the bar before) let newly struck notes that echo the previous
-bar give way to pitches G half supports (:func:`avoid_echoes`).
+bar give way to the next pitches G supports (:func:`avoid_echoes`).
 """
 from __future__ import annotations
 
@@ -79,11 +79,12 @@ def top_note(cells: np.ndarray) -> np.ndarray:
     return cells.shape[-1] - 1 - np.argmax(cells[..., ::-1], axis=-1)
 
 
-def steer_top_voice(candidate: np.ndarray, p: np.ndarray, before: np.ndarray, previous: np.ndarray, floor: float,
-                    penalty: float) -> tuple[np.ndarray, np.ndarray]:
+def steer_top_voice(candidate: np.ndarray, p: np.ndarray, before: np.ndarray, previous: np.ndarray,
+                    floor: float | np.ndarray, penalty: float) -> tuple[np.ndarray, np.ndarray]:
     """One step's notes (N × tracks × pitches) with each newly struck top note that leaps past a fifth from
-    ``previous`` (N × tracks, the last top-voice note; -1 for none) swapped for the pitch above ``floor``
-    whose probability × :func:`leap_weights` is higher, if one is; and the top-voice notes after this step.
+    ``previous`` (N × tracks, the last top-voice note; -1 for none) swapped for the pitch above ``floor`` (a
+    number, or N × 1 × 1 per clip) whose probability × :func:`leap_weights` is higher, if one is; and the
+    top-voice notes after this step.
 
     The swap keeps the number of notes, so only pitches change, never the texture.
     """
@@ -107,14 +108,18 @@ def steer_top_voice(candidate: np.ndarray, p: np.ndarray, before: np.ndarray, pr
 
 
 def avoid_echoes(candidate: np.ndarray, p: np.ndarray, before: np.ndarray, echo: np.ndarray, floor: float,
-                 strength: float) -> np.ndarray:
+                 strength: float, bar_line: np.ndarray) -> np.ndarray:
     """One step's notes (N × tracks × pitches) with each newly struck note on a cell of ``echo`` (what the
-    bar before sounded here) given up for a pitch above ``floor`` when that pitch's probability is higher
-    than the echo's times 1 - ``strength`` (echoing alternatives weigh the same); as many notes as before."""
-    weak = candidate & ~before & echo
+    bar before sounded here) given up for another pitch when that pitch's probability is higher than the
+    echo's times 1 - ``strength`` (echoing alternatives weigh the same); as many notes as before.  On a
+    ``bar_line`` (N booleans) a note held over it counts as struck: a note held through both bars repeats them.
+
+    Alternatives need a probability above ``floor`` × (1 - ``strength``): a confident solo line has no
+    second pitch near the floor, so at full strength the next most probable pitch is taken."""
+    weak = candidate & (~before | bar_line[:, None, None]) & echo
     if not weak.any():
         return candidate
-    pool = weak | ((p > floor) & ~candidate)
+    pool = weak | ((p > floor * (1.0 - strength)) & ~candidate)
     score = np.where(pool, p * np.where(echo, 1.0 - strength, 1.0), -1.0)
     order = np.argsort(-score, axis=-1, kind="stable")
     rank = np.empty_like(order)
@@ -156,12 +161,17 @@ def decode_notes(on: np.ndarray, prob: np.ndarray, voices: Sequence[int] | None,
             np.put_along_axis(allowed, best, np.broadcast_to(rank_allowed, best.shape), axis=-1)
             candidate &= allowed
         before = kept[:, :, s - 1] if s else np.zeros_like(candidate)
+        steer_floor: float | np.ndarray = floor
         if repeat_guard > 0 and guarded is not None and guarded[:, s].any():
             back = np.maximum(s - bar_steps, 0)
-            echo = kept[np.arange(n), :, back] & (guarded[:, s] & (s >= bar_steps))[:, None, None]
-            candidate = avoid_echoes(candidate, p, before, echo, floor, repeat_guard)
+            here = guarded[:, s] & (s >= bar_steps)
+            echo = kept[np.arange(n), :, back] & here[:, None, None]
+            candidate = avoid_echoes(candidate, p, before, echo, floor, repeat_guard, s % np.maximum(bar_steps, 1) == 0)
+            # The penalty weighs echoes and chooses among pitches as the guard does, or it would steer back.
+            p = p * np.where(echo, 1.0 - repeat_guard, 1.0)
+            steer_floor = np.where(here, floor * (1.0 - repeat_guard), floor)[:, None, None]
         if leap_penalty > 0:
-            candidate, previous = steer_top_voice(candidate, p, before, previous, floor, leap_penalty)
+            candidate, previous = steer_top_voice(candidate, p, before, previous, steer_floor, leap_penalty)
         kept[:, :, s] = candidate
         age = np.where(candidate, age + 1, 0)
     return kept
