@@ -29,6 +29,7 @@ from studio.ui.tab_controller import TabController
 from studio.ui.training_panel import TrainingPanel
 
 MIN_CENTRE_WIDTH = 360
+MIN_GALLERY_WIDTH = 400  # what the explorer leaves the samples when it widens to keep its buttons on one line
 MIN_EXPLORER_WIDTH = 400
 EXPLORER_SHARE = 0.38  # of the tab's width, the explorer's at first (520 px of a 1400 px window)
 EXPLORER_START_MAX = 640
@@ -187,10 +188,12 @@ class DomainTab(QWidget):
         layout.addWidget(self.splitter)
 
     def _initial_sizes(self) -> None:
-        """Left column at its natural width, the explorer a good third of the tab, the samples and curves the rest."""
+        """Left column at its natural width, the explorer a good third of the tab (wide enough for its buttons on
+        one line where the samples keep their least width), the samples and curves the rest."""
         total = self.splitter.width() - 2 * self.splitter.handleWidth()
         left = self._left.content_width()
-        right = max(self._right.content_width(), min(int(total * EXPLORER_SHARE), EXPLORER_START_MAX))
+        one_line = min(self.explorer.sizeHint().width(), total - left - MIN_GALLERY_WIDTH)
+        right = max(self._right.content_width(), min(max(int(total * EXPLORER_SHARE), one_line), EXPLORER_START_MAX))
         self.splitter.setSizes([left, max(MIN_CENTRE_WIDTH, total - left - right), right])
 
     def resizeEvent(self, event: Any) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QBoxLayout, QFrame, QHBoxLayout, QLabel, QLayout,
 from studio.core.explorer_state import (BOTTOM_LEFT, BOTTOM_RIGHT, CORNER_NAMES, MAX_SEED, TOP_LEFT, TOP_RIGHT,
                                          WALK_ORDER, ExplorerState)
 from studio.ui.directions_panel import DirectionsPanel
+from studio.ui.flow_row import flow_row
 from studio.ui.frame_clock import FrameClock
 from studio.ui.media import ArtifactView, draw
 from studio.ui.rows import slider_row
@@ -538,13 +539,11 @@ class Explorer(QWidget):
         self._top.addWidget(self._preview_column, 1)
 
         knobs = slider_row("Truncation", self._psi_slider, self._psi_label)
-        exports = QHBoxLayout()
-        exports.setSpacing(8)
-        exports.addWidget(self._browse_button)
-        exports.addWidget(self._walk_button)
-        exports.addWidget(self._directions_button)
-        exports.addStretch(1)
-        exports.addWidget(self._current_button)
+        exports, exports_flow = flow_row()  # wraps in a narrow column rather than widening it
+        exports_flow.addWidget(self._browse_button)
+        exports_flow.addWidget(self._walk_button)
+        exports_flow.addWidget(self._directions_button)
+        exports_flow.addWidget(self._current_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -554,16 +553,23 @@ class Explorer(QWidget):
         layout.addLayout(self._top, 1)
         layout.addLayout(knobs)
         layout.addWidget(self._controls_row)
-        layout.addLayout(exports)
+        layout.addWidget(exports)
 
-    def _below_top(self) -> int:
-        """Height of the rows under the pad and preview, with the margins and spacing around them."""
+    def _below_top(self, width: int | None = None) -> int:
+        """Height of the rows under the pad and preview, with the margins and spacing around them; at
+        ``width`` (the explorer's), rows that wrap count every line they take."""
         layout = self.layout()
         margins = layout.contentsMargins()
         rows = [layout.itemAt(i) for i in range(1, layout.count())]
         shown = [item for item in rows if not item.isEmpty()]
-        return (margins.top() + margins.bottom() + sum(item.sizeHint().height() for item in shown)
-                + layout.spacing() * len(shown))
+        inner = None if width is None else width - margins.left() - margins.right()
+
+        def height(item: Any) -> int:
+            if inner is not None and item.hasHeightForWidth():
+                return item.heightForWidth(inner)
+            return item.sizeHint().height()
+
+        return margins.top() + margins.bottom() + sum(height(item) for item in shown) + layout.spacing() * len(shown)
 
     def _side_width(self) -> int:
         """The least width at which pad and preview fit side by side."""
@@ -575,7 +581,7 @@ class Explorer(QWidget):
         """Side by side when that gives pad and preview larger squares than stacking them, else stacked."""
         margins = self.layout().contentsMargins()
         width = size.width() - margins.left() - margins.right()
-        height = size.height() - self._below_top()
+        height = size.height() - self._below_top(size.width())
         seeds = self._pad_panel.minimumSizeHint().height() - self.pad.minimumHeight()  # the seed rows
         caption = self._preview_column.minimumSizeHint().height() - self.preview.minimumHeight()
         if size.width() <= self._side_width():
@@ -585,6 +591,14 @@ class Explorer(QWidget):
         half_height = (height - TOP_SPACING) / 2
         stacked = min(width, half_height - seeds, half_height - caption)
         return QBoxLayout.Direction.LeftToRight if across > stacked else QBoxLayout.Direction.TopToBottom
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
+        """The arrangement (:meth:`_balance`) shares the height itself; a wrapping row must not make the
+        column ask for the layout's own height for its width, which counts pad and preview at full size."""
+        return False
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
+        return -1
 
     def minimumSizeHint(self) -> QSize:
         """The current arrangement's minimum, so a narrow column switches to stacking instead of scrolling."""
@@ -615,7 +629,7 @@ class Explorer(QWidget):
             return
         seeds = self._pad_panel.minimumSizeHint().height() - self.pad.minimumHeight()
         caption = self._preview_column.minimumSizeHint().height() - self.preview.minimumHeight()
-        side = max(1, (size.height() - self._below_top() - TOP_SPACING - seeds - caption) // 2)
+        side = max(1, (size.height() - self._below_top(size.width()) - TOP_SPACING - seeds - caption) // 2)
         self._top.setStretch(0, side + seeds)
         self._top.setStretch(1, side + caption)
 

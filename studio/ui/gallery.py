@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel
                                QMenu, QPushButton, QSlider, QStackedWidget, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem, QVBoxLayout, QWidget)
 
+from studio.ui.flow_row import flow_row
 from studio.ui.frame_clock import FrameClock
 from studio.ui.media import ArtifactView, draw
 from studio.ui.rows import slider_row
@@ -229,14 +230,20 @@ class Gallery(QWidget):
         title.setToolTip("The same seeds sampled as training goes on")
         size_icon = QLabel("▦")
         size_icon.setToolTip(self._size_slider.toolTip())
+        size_control = QWidget()
+        size_layout = QHBoxLayout(size_control)
+        size_layout.setContentsMargins(4, 0, 0, 0)
+        size_layout.setSpacing(8)
+        size_layout.addWidget(size_icon)
+        size_layout.addWidget(self._size_slider)
+        header_controls, self._header_flow = flow_row()
+        self._header_flow.addWidget(self._only_favourites)
+        self._header_flow.addWidget(size_control)
         self._header = QHBoxLayout()
         self._header.setSpacing(8)
-        self._header.addWidget(title)
+        self._header.addWidget(title, 0, Qt.AlignmentFlag.AlignTop)
         self._header.addStretch(1)
-        self._header.addWidget(self._only_favourites)
-        self._header.addSpacing(4)
-        self._header.addWidget(size_icon)
-        self._header.addWidget(self._size_slider)
+        self._header.addWidget(header_controls, 100)
         self._history_row = QWidget()  # the rows about samples hide while there are none
         top = slider_row("History", self._slider, self._step_label)
         top.setContentsMargins(0, 0, 0, 0)
@@ -265,8 +272,9 @@ class Gallery(QWidget):
         self._empty.setText(text)
 
     def add_header_widget(self, widget: QWidget) -> None:
-        """Puts a control of the caller's (an export button) at the right end of the title row."""
-        self._header.addWidget(widget)
+        """Puts a control of the caller's (an export button) at the right end of the title row, which wraps
+        onto a second line when the column is narrow."""
+        self._header_flow.addWidget(widget)
 
     def add_footer_widget(self, widget: QWidget) -> None:
         """Puts a widget of the caller's (the nearest-training-item strip) under the action buttons."""

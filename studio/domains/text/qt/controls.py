@@ -328,7 +328,7 @@ class TextControls(QWidget):
         self.line_edit = QLineEdit()
         self.line_edit.setPlaceholderText("Type any line…")
         self.line_edit.setToolTip("Your own line: encoded by the model and placed at a corner of the pad")
-        self.line_edit.setMinimumWidth(120)
+        self.line_edit.setMinimumWidth(80)
         self.corner = QComboBox()
         for i in range(4):
             self.corner.addItem(f"{CORNER_ARROWS[i]} {CORNER_NAMES[i]}", i)
