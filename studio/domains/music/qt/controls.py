@@ -124,6 +124,7 @@ class SoundPanel(QGroupBox):
         self.tempo_spin = QSpinBox()
         self.tempo_spin.setRange(*TEMPO_RANGE)
         self.tempo_spin.setSuffix(" BPM")
+        self.tempo_spin.setValue(120)  # until a corpus or model says its own, not the range's 30
         self.tempo_spin.setKeyboardTracking(False)
         self.tempo_spin.setToolTip("Tempo of what you play and export (the corpus's typical tempo at first)")
         self.tempo_spin.valueChanged.connect(lambda bpm: self.tempoChanged.emit(float(bpm)))
