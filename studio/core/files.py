@@ -1,4 +1,5 @@
-"""Atomic file writes: a crash or a full disk never leaves a half-written file under the real name."""
+"""Files read and written safely: sizes checked before a read, atomic writes that a crash or a full disk never
+leaves half-written under the real name."""
 from __future__ import annotations
 
 import os
@@ -8,6 +9,21 @@ from pathlib import Path
 from typing import Callable
 
 _TEMPORARY = re.compile(r"^\..+\.(\d+)-\d+\.tmp$")
+
+
+def checked_size(path: Path, limit: int, error: type[Exception] = ValueError) -> int:
+    """The file's size, checked before anything is read, so a huge or empty file is refused at once rather
+    than filling memory or failing deep in a parser: ``error`` with the reason (not the path: callers name
+    the file as their reports do) when it is empty, too large (the limit in the message) or unreadable."""
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise error(f"cannot be read ({err.strerror or err})") from None
+    if size > limit:
+        raise error(f"too large: {size / 2**20:.0f} MB, the limit is {limit / 2**20:.0f} MB")
+    if size == 0:
+        raise error("the file is empty")
+    return size
 
 
 def write_atomically(path: str | Path, write: Callable[[Path], None]) -> Path:

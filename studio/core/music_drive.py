@@ -33,6 +33,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from studio.core.files import checked_size
 from studio.core.latent import slerp
 
 WAV_BEAT_S = 0.5  # a WAV's beats are counted at 120 bpm: it carries no tempo
@@ -70,6 +71,16 @@ class Note:
 
 
 @dataclass
+class MidiPiece:
+    """What a MIDI file says about time: its notes, length, beats through its tempo map and bar length."""
+
+    notes: list[Note]
+    seconds: float
+    beats: np.ndarray  # beat times in seconds, from 0, covering the piece
+    beats_per_bar: int  # the time signature's numerator at the start (4 when the file gives none)
+
+
+@dataclass
 class MusicFeatures:
     """Per video frame: onset strength and loudness in [0, 1], pitch height in octaves from the average (±1)."""
 
@@ -91,8 +102,9 @@ def frame_count(seconds: float, fps: float) -> int:
 
 
 # ------------------------------------------------------------------ MIDI
-def read_midi_notes(path: str | Path) -> tuple[list[Note], float, np.ndarray]:
-    """The notes of a MIDI file, its length in seconds and its beat times; ValueError names a bad file."""
+def read_midi(path: str | Path) -> MidiPiece:
+    """The notes, length, beats and bar of a MIDI file: the one reader of MIDI timing that painting and
+    dance both follow; ValueError names a bad file."""
     import mido
 
     path = Path(path)
@@ -106,10 +118,11 @@ def read_midi_notes(path: str | Path) -> tuple[list[Note], float, np.ndarray]:
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
         raise ValueError(f"{path}: cannot be read as MIDI ({exc})") from None
     if not notes:
-        raise ValueError(f"{path}: holds no notes to paint to")
+        raise ValueError(f"{path}: holds no notes")
     if not 0 < seconds <= MAX_SECONDS:
-        raise ValueError(f"{path}: lasts {seconds:.0f} s; pieces of up to {MAX_SECONDS / 60:.0f} minutes are painted")
-    return notes, seconds, _midi_beats(midi, seconds)
+        raise ValueError(f"{path}: lasts {seconds:.0f} s; pieces of up to {MAX_SECONDS / 60:.0f} minutes are read")
+    changes, beats_per_bar = _tempo_and_metre(midi)
+    return MidiPiece(notes, seconds, _midi_beats(changes, int(midi.ticks_per_beat) or 480, seconds), beats_per_bar)
 
 
 def _notes_of(midi: Any) -> list[Note]:
@@ -133,17 +146,23 @@ def _notes_of(midi: Any) -> list[Note]:
     return sorted(notes, key=lambda n: (n.start, n.pitch))
 
 
-def _midi_beats(midi: Any, seconds: float) -> np.ndarray:
-    """Beat times through the tempo map (tempo changes of any track, as mido merges them)."""
-    tpb = int(midi.ticks_per_beat) or 480
+def _tempo_and_metre(midi: Any) -> tuple[list[tuple[int, int]], int]:
+    """The tempo changes (tick, microseconds a beat) of every track, sorted, and the bar's beats at tick 0."""
     changes: list[tuple[int, int]] = []
+    beats_per_bar = 4
     for track in midi.tracks:
         tick = 0
         for msg in track:
             tick += msg.time
             if msg.type == "set_tempo":
                 changes.append((tick, int(msg.tempo)))
-    changes.sort()
+            elif msg.type == "time_signature" and tick == 0:
+                beats_per_bar = max(1, int(msg.numerator))
+    return sorted(changes), beats_per_bar
+
+
+def _midi_beats(changes: list[tuple[int, int]], tpb: int, seconds: float) -> np.ndarray:
+    """Beat times through the tempo map (tempo changes of any track, as mido merges them)."""
     beats, tick, now, tempo = [0.0], 0, 0.0, 500000
     pending = iter(changes)
     nxt = next(pending, None)
@@ -159,7 +178,8 @@ def _midi_beats(midi: Any, seconds: float) -> np.ndarray:
 
 def midi_features(path: str | Path, fps: float) -> tuple[MusicFeatures, list[Note]]:
     """The per-frame features of a MIDI file, and its notes (for the synthesiser)."""
-    notes, seconds, beats = read_midi_notes(path)
+    piece = read_midi(path)
+    notes, seconds, beats = piece.notes, piece.seconds, piece.beats
     n = frame_count(seconds, fps)
     onset = np.zeros(n)
     loud = np.zeros(n)
@@ -315,8 +335,6 @@ def _normalised(values: np.ndarray) -> np.ndarray:
 
 def _check_size(path: Path) -> None:
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if size > MAX_FILE_BYTES:
-        raise ValueError(f"{path}: too large ({size / 2**20:.0f} MB)")
+        checked_size(path, MAX_FILE_BYTES)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None

@@ -22,6 +22,7 @@ from typing import Iterable
 
 import numpy as np
 
+from studio.core.files import checked_size
 from studio.core.folder_import import FileProblem
 from studio.domains.dance.rotations import ORDERS, euler_to_matrix, matrix_to_euler
 from studio.domains.dance.skeleton import POSITION_CHANNELS, ROTATION_CHANNELS, Motion, Skeleton
@@ -38,20 +39,6 @@ _KEYWORDS = frozenset({"ROOT", "JOINT", "End", "OFFSET", "CHANNELS", "}", "MOTIO
 
 class BvhError(FileProblem):
     """A file that is not a readable BVH; the message is the reason, for the import report."""
-
-
-def checked_size(path: Path, limit: int, error: type[Exception]) -> int:
-    """The file's size, checked before anything is read: ``error`` with the reason when it is empty, too large
-    (the limit in the message) or unreadable."""
-    try:
-        size = path.stat().st_size
-    except OSError as err:
-        raise error(f"cannot be read ({err.strerror or err})") from None
-    if size > limit:
-        raise error(f"too large: {size / 2**20:.0f} MB, the limit is {limit / 2**20:.0f} MB")
-    if size == 0:
-        raise error("the file is empty")
-    return size
 
 
 def _text_of(path: Path) -> str:

@@ -36,8 +36,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from studio.core.files import checked_size
 from studio.core.folder_import import FileProblem
-from studio.domains.dance.bvh import checked_size
 from studio.domains.dance.rotations import align, turn_between
 from studio.domains.dance.skeleton import Motion, Skeleton
 
