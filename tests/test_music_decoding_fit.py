@@ -197,3 +197,16 @@ def test_repeat_guard_brings_copied_bars_to_the_corpus_rate_and_keeps_every_note
     assert np.array_equal(DOMAIN.binarise(as_output(prob), {"repeat_guard": 0.0}, meta), unguarded)
     with pytest.raises(ValueError, match="repeat_guard"):
         DOMAIN.binarise(as_output(prob), {"repeat_guard": 2.0}, meta)
+
+
+def test_repeat_guard_breaks_a_note_held_through_every_bar():
+    meta = solo_meta()
+    prob = np.full((4, 1, 64, 36), 0.01)
+    prob[:, 0, :, 18] = 0.9  # one pitch held through all four bars
+    prob[:, 0, :, 20] = 0.2  # a second choice G half supports (above half the threshold)
+    plain = figures(prob, meta, {})
+    assert plain["BR"] == 1.0
+    guarded = DOMAIN.binarise(as_output(prob), {"repeat_guard": 1.0}, meta)
+    assert figures(prob, meta, {"repeat_guard": 1.0})["BR"] < 1.0
+    assert guarded[:, 0, 16, 20].all(), "the held note gives way on the bar line it was held over"
+    assert np.array_equal(guarded.sum(axis=-1), DOMAIN.binarise(as_output(prob), {}, meta).sum(axis=-1))

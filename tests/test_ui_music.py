@@ -90,7 +90,8 @@ def test_threshold_sampling_and_instrument_rows(qtbot, tmp_path, monkeypatch, th
     strict = _rendered(qtbot, explorer)
     assert explorer.options()["threshold"] == pytest.approx(0.30)
     assert loose.note_count() > strict.note_count(), "a higher threshold keeps fewer notes"
-    assert (strict.roll <= loose.roll).all(), "every note kept at 0.30 was already there at 0.05"
+    assert (strict.roll.any(axis=-1) <= loose.roll.any(axis=-1)).all(), \
+        "every step of a track sounding at 0.30 sounded at 0.05 (the fitted repeat guard may move pitches)"
 
     bar.sample_check.setChecked(True)
     assert not bar.threshold_slider.isEnabled() and bar.reroll_button.isEnabled()

@@ -111,15 +111,13 @@ def avoid_echoes(candidate: np.ndarray, p: np.ndarray, before: np.ndarray, echo:
                  strength: float, bar_line: np.ndarray) -> np.ndarray:
     """One step's notes (N × tracks × pitches) with each newly struck note on a cell of ``echo`` (what the
     bar before sounded here) given up for another pitch when that pitch's probability is higher than the
-    echo's times 1 - ``strength`` (echoing alternatives weigh the same); as many notes as before.  On a
-    ``bar_line`` (N booleans) a note held over it counts as struck: a note held through both bars repeats them.
-
-    Alternatives need a probability above ``floor`` × (1 - ``strength``): a confident solo line has no
-    second pitch near the floor, so at full strength the next most probable pitch is taken."""
+    echo's times 1 - ``strength`` (echoing alternatives weigh the same) and above ``floor``; as many notes as
+    before.  On a ``bar_line`` (N booleans) a note held over it counts as struck: a note held through both bars
+    repeats them."""
     weak = candidate & (~before | bar_line[:, None, None]) & echo
     if not weak.any():
         return candidate
-    pool = weak | ((p > floor * (1.0 - strength)) & ~candidate)
+    pool = weak | ((p > floor) & ~candidate)
     score = np.where(pool, p * np.where(echo, 1.0 - strength, 1.0), -1.0)
     order = np.argsort(-score, axis=-1, kind="stable")
     rank = np.empty_like(order)
