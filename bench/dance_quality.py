@@ -74,15 +74,25 @@ def main() -> None:
     p.add_argument("--takes", type=Path, default=DEFAULT_TAKES, help="the folder of BVH takes")
     p.add_argument("--clock", choices=sorted(CLOCKS), default="cpu")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="an import option")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a preset setting (ema_beta=0.999) or a net setting (net.d_jerk=2), to try a change")
     args = p.parse_args()
     if not args.takes.is_dir():
         sys.exit(f"{args.takes}: no such folder (the shared motion-capture takes)")
     domain = session_domain()
     asked = {k: _value(v) for k, v in (o.split("=", 1) for o in args.option)}
-    overrides = {"import_options": {**domain.presets[args.preset].import_options, **asked}}
+    preset = domain.presets[args.preset]
+    overrides = {"import_options": {**preset.import_options, **asked}}
+    for key, text in (s.split("=", 1) for s in args.set):
+        if key.startswith("net."):
+            overrides["net"] = {**overrides.get("net", preset.net), key[4:]: _value(text)}
+        else:
+            overrides[key] = _value(text)
+    if args.set:
+        print(f"settings: {args.set}")
     run_dir = Path(tempfile.mkdtemp(prefix="gan-studio-dance-")) / "run"
     session = TrainingSession.create(run_dir, domain, args.takes, preset=args.preset, steps=10**8, seed=0,
-                                     device="cpu", overrides=overrides if args.option else None)
+                                     device="cpu", overrides=overrides if args.option or args.set else None)
     corpus = session.corpus
     print(f"corpus: {corpus.report.summary()}; windows of {corpus.meta['frames']} frames at {corpus.meta['fps']:g} fps")
     reference, _ = reference_for(corpus)

@@ -9,6 +9,9 @@ walking and waving legible while halving the frames a 30 fps capture gives.  ``w
 Mirrored copies are off: on a skeleton whose rest pose is not mirror-symmetric (the shared takes'),
 a mirrored window's spine rotations land half a turn away from the originals', and a G that
 blends the two modes draws degenerate rotations that shake (docs/experiments/2026-12-06-dance-quality.md).
+cpu-small's EMA averages over a thousand steps from step 1000: as D sharpens, G's weights swing
+from step to step and each swing adds jitter the average leaves out (lower jerk and Fréchet distance
+on the shared takes, no loss on the demo corpus; same document).
 """
 from __future__ import annotations
 
@@ -26,8 +29,8 @@ CPU_SMALL = Preset(
     lr_d=4e-4,
     betas=(0.0, 0.99),
     loss="hinge",
-    ema_beta=0.99,
-    ema_start=200,
+    ema_beta=0.999,
+    ema_start=1000,
     augment="",
     steps=6000,
     sample_every=100,
