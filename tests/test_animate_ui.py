@@ -5,7 +5,7 @@ import pytest
 
 from studio.core.model import load_shipped_model
 from studio.domains import get_domain
-from studio.ui.paint_to_music import PaintToMusicDialog
+from studio.domains.painting.qt.paint_to_music import PaintToMusicDialog
 from test_animate import write_midi
 
 WAIT_MS = 180_000

@@ -26,7 +26,7 @@ class PaintToMusicButton(QPushButton):
         from studio.core.directions import DirectionsError, directions_for
         from studio.core.music_video import MUSIC_SUFFIXES
         from studio.domains import domain_names, get_domain
-        from studio.ui.paint_to_music import PaintToMusicDialog
+        from studio.domains.painting.qt.paint_to_music import PaintToMusicDialog
 
         model = self._api.model()
         if model is None:
