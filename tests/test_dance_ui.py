@@ -79,3 +79,34 @@ def test_train_gallery_explorer_camera_and_dance_to_music(qtbot, dance_tab, tmp_
     take = read_bvh(target)
     assert take.frames * take.frame_time == pytest.approx(16 * 60 / 100, abs=0.1)  # two clips of eight beats
     assert np.isfinite(take.rotations).all()
+
+
+def test_the_music_tabs_current_clip_is_danced_without_dance_importing_music(qtbot, tmp_path, monkeypatch,
+                                                                            screenshot_dir):
+    from studio.domains.dance.qt.controls import DanceBar
+
+    only_media(monkeypatch, tmp_path, "dance", "music")
+    (tmp_path / "empty").mkdir()
+    window, dance_tab = open_window(qtbot, "dance", folder=tmp_path / "empty")
+    qtbot.waitUntil(lambda: dance_tab.model is not None, timeout=WAIT_MS)
+    bar = dance_tab.findChild(DanceBar)
+    bar._fill_music_menu()
+    assert [a.text() for a in bar.music_menu.actions()] == ["A MIDI file…"]  # the music tab has no clip yet
+
+    music = window.domain_tabs["music"]
+    music.dataset.open_folder(str(tmp_path / "empty"))
+    window.tabs.setCurrentWidget(music)
+    qtbot.waitUntil(lambda: music.explorer.current_artifact() is not None, timeout=WAIT_MS)
+    window.tabs.setCurrentWidget(dance_tab)
+    bar._fill_music_menu()
+    actions = bar.music_menu.actions()
+    assert [a.text() for a in actions] == ["A MIDI file…", "The Music tab's explorer result"]
+    target = tmp_path / "exports" / "to-the-clip.bvh"
+    target.parent.mkdir()
+    save_to(monkeypatch, target)
+    actions[1].trigger()
+    qtbot.waitUntil(lambda: target.exists() and target.with_suffix(".wav").exists(), timeout=WAIT_MS)
+    take = read_bvh(target)
+    assert take.frames > 0 and np.isfinite(take.rotations).all()
+    assert target.with_suffix(".wav").read_bytes()[:4] == b"RIFF"
+    close_window(window)

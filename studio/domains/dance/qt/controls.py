@@ -4,21 +4,24 @@ The camera is a decode option (``camera``): the explorer renders again with it, 
 figure from it (animated views redraw each frame, so the gallery turns too), and GIF or WebP walks
 record and use it.  "Dance to music…" asks for a MIDI file, then for where to save, and on a worker
 dances the whole piece in the style of the explorer's current latent (choreography.py), writing the
-BVH and the music as a WAV beside it.
+BVH and the music as a WAV beside it.  Its menu also offers what another tab shows now (the music tab's
+current clip, through TabApi.offers), so dance never imports music.
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QToolButton, QWidget
 
 from studio.domains.dance.figure import CAMERAS
 from studio.domains.dance.qt.view import VIEW
 from studio.ui.tab_api import TabApi
 
 MIDI_FILTER = "MIDI files (*.mid *.midi)"
+MIDI_SUFFIXES = (".mid", ".midi")
 
 
 class DanceBar(QWidget):
@@ -31,10 +34,17 @@ class DanceBar(QWidget):
         for camera in CAMERAS:
             self.camera_combo.addItem(camera.title(), camera)
         self.camera_combo.setToolTip("See the figures from the front or from their left side")
-        self.music_button = QPushButton("Dance to music…")
-        self.music_button.setToolTip("Choose a MIDI file: the figure dances the whole piece on its beats, in the "
-                                     "style of the explorer's motion; saved as BVH with the music as WAV beside it")
+        self.music_button = QToolButton()
+        self.music_button.setText("Dance to music…")
+        self.music_button.setToolTip("Choose a MIDI file (or, from the arrow, another tab's current clip): the "
+                                     "figure dances the whole piece on its beats, in the style of the explorer's "
+                                     "motion; saved as BVH with the music as WAV beside it")
+        self.music_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.music_menu = QMenu(self.music_button)
+        self.music_menu.aboutToShow.connect(self._fill_music_menu)
+        self.music_button.setMenu(self.music_menu)
         self.music_button.setEnabled(False)
+        self._shared: tempfile.TemporaryDirectory | None = None  # where offered clips are written
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Camera"))
@@ -42,7 +52,7 @@ class DanceBar(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.music_button)
         self.camera_combo.currentIndexChanged.connect(self._camera_chosen)
-        self.music_button.clicked.connect(self.dance_to_music)
+        self.music_button.clicked.connect(lambda: self.dance_to_music())
         api.modelChanged.connect(lambda model: self.music_button.setEnabled(model is not None))
         self.music_button.setEnabled(api.model() is not None)
 
@@ -50,6 +60,28 @@ class DanceBar(QWidget):
         camera = self.camera_combo.currentData()
         VIEW.set_camera(camera)
         self.api.set_options({"camera": camera})
+
+    def _fill_music_menu(self) -> None:
+        """A MIDI file, then what the other tabs offer now (asked each time the menu opens)."""
+        self.music_menu.clear()
+        self.music_menu.addAction("A MIDI file…", lambda: self.dance_to_music())
+        for label, write in self.api.offers(MIDI_SUFFIXES).items():
+            self.music_menu.addAction(label[:1].upper() + label[1:],
+                                      lambda lb=label, w=write: self.dance_to_offer(lb, w))
+
+    def dance_to_offer(self, label: str, write: Callable[[Path], Path | None]) -> None:
+        """Writes an offered clip to this bar's temporary folder, then dances to that file."""
+        if self._shared is None:
+            self._shared = tempfile.TemporaryDirectory(prefix="gan-studio-shared-")
+        try:
+            path = write(Path(self._shared.name))
+        except (OSError, ValueError) as exc:
+            self.api.status(f"Could not take {label}: {exc}")
+            return
+        if path is None:
+            self.api.status(f"There is no {label} now")
+            return
+        self.dance_to_music(str(path))
 
     def dance_to_music(self, midi: str | None = None) -> None:
         """Reads the MIDI file's beats (asking for the file when not given), then exports the dance."""
