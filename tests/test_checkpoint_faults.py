@@ -121,3 +121,18 @@ def test_resumed_adam_moments_keep_their_parameters_layout(tmp_path):
     step(kept, kept_opt, 2)
     step(resumed, resumed_opt, 2)
     assert torch.equal(kept.weight, resumed.weight)
+
+
+def test_a_checkpoint_of_older_nets_is_refused_with_what_differs():
+    """A run saved before the nets grew (a new layer, a wider one) says so instead of torch's key dump."""
+    old = torch.nn.Sequential(torch.nn.Linear(3, 4))
+    saved = ck.module_tensors(old, "G")
+    grown = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
+    with pytest.raises(ck.CheckpointError, match=r"saved G was written for other nets.*lacks 1\.bias, 1\.weight"):
+        ck.load_module(grown, saved, "G")
+    wider = torch.nn.Sequential(torch.nn.Linear(3, 5))
+    with pytest.raises(ck.CheckpointError, match=r"other shapes for 0\.bias, 0\.weight"):
+        ck.load_module(wider, saved, "G")
+    same = torch.nn.Sequential(torch.nn.Linear(3, 4))
+    ck.load_module(same, saved, "G")
+    assert torch.equal(same[0].weight, old[0].weight)

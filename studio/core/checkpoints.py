@@ -192,5 +192,18 @@ def module_tensors(module: torch.nn.Module, prefix: str) -> dict[str, torch.Tens
 
 
 def load_module(module: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str) -> None:
+    """Loads ``prefix``'s tensors into ``module``; CheckpointError when they were written for other nets (a run
+    saved by a version of the studio whose nets have since grown or changed shape)."""
     head = prefix + "."
-    module.load_state_dict({k[len(head):]: v for k, v in tensors.items() if k.startswith(head)})
+    state = {k[len(head):]: v for k, v in tensors.items() if k.startswith(head)}
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    reshaped = sorted(k for k in set(expected) & set(state) if expected[k].shape != state[k].shape)
+    if missing or extra or reshaped:
+        parts = [f"{label} {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
+                 for label, keys in (("lacks", missing), ("has unknown", extra), ("has other shapes for", reshaped))
+                 if keys]
+        raise CheckpointError(f"the saved {prefix} was written for other nets than this version of the studio "
+                              f"builds ({'; '.join(parts)}): train a new run on the same folder")
+    module.load_state_dict(state)
