@@ -11,7 +11,9 @@ a mirrored window's spine rotations land half a turn away from the originals', a
 blends the two modes draws degenerate rotations that shake (docs/experiments/2026-12-06-dance-quality.md).
 cpu-small's EMA averages over a thousand steps from step 1000: as D sharpens, G's weights swing
 from step to step and each swing adds jitter the average leaves out (lower jerk and Fréchet distance
-on the shared takes, no loss on the demo corpus; same document).
+on the shared takes, no loss on the demo corpus; same document).  Its D weighs accelerations twice
+as much as gpu-large's: G's linear doubling to full rate bends its curves at every written frame,
+and a D that reads those bends louder keeps the jerk near the corpus's (same document).
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ CPU_SMALL = Preset(
     metrics_every=250,
     checkpoint_every=500,
     device_kind="cpu",
-    net={"beat_dim": 4, "g_width": 64, "d_width": 64, "d_layers": 4, "kernel": 5, "out_stride": 2, "d_accel": 4.0},
+    net={"beat_dim": 4, "g_width": 64, "d_width": 64, "d_layers": 4, "kernel": 5, "out_stride": 2, "d_accel": 8.0},
     import_options={"window_seconds": 4.0, "hop_seconds": 1.0, "fps": 20.0, "mirror": False},
 )
 
