@@ -9,7 +9,6 @@ current clip, through TabApi.offers), so dance never imports music.
 """
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu
 
 from studio.domains.dance.figure import CAMERAS
 from studio.domains.dance.qt.view import VIEW
+from studio.ui.offered_files import OfferedFiles
 from studio.ui.tab_api import TabApi
 
 MIDI_FILTER = "MIDI files (*.mid *.midi)"
@@ -44,7 +44,7 @@ class DanceBar(QWidget):
         self.music_menu.aboutToShow.connect(self._fill_music_menu)
         self.music_button.setMenu(self.music_menu)
         self.music_button.setEnabled(False)
-        self._shared: tempfile.TemporaryDirectory | None = None  # where offered clips are written
+        self._offered = OfferedFiles()  # where offered clips are written
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Camera"))
@@ -71,17 +71,9 @@ class DanceBar(QWidget):
 
     def dance_to_offer(self, label: str, write: Callable[[Path], Path | None]) -> None:
         """Writes an offered clip to this bar's temporary folder, then dances to that file."""
-        if self._shared is None:
-            self._shared = tempfile.TemporaryDirectory(prefix="gan-studio-shared-")
-        try:
-            path = write(Path(self._shared.name))
-        except (OSError, ValueError) as exc:
-            self.api.status(f"Could not take {label}: {exc}")
-            return
-        if path is None:
-            self.api.status(f"There is no {label} now")
-            return
-        self.dance_to_music(str(path))
+        path = self._offered.take(label, write, self.api.status)
+        if path is not None:
+            self.dance_to_music(str(path))
 
     def dance_to_music(self, midi: str | None = None) -> None:
         """Reads the MIDI file's beats (asking for the file when not given), then exports the dance."""

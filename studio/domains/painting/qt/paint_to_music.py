@@ -8,7 +8,6 @@ routine that writes the clip to a file, so painting never imports music.
 """
 from __future__ import annotations
 
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFileDialog, 
 from studio.core.latent import seeds_to_z
 from studio.core.music_drive import DriveSettings
 from studio.core.music_video import MUSIC_SUFFIXES, MusicVideoCancelled, paint_to_music, read_music
+from studio.ui.offered_files import OfferedFiles
 from studio.workers.background import run_in_background
 
 DIRECTION_CHOICES = 8  # directions offered before the run's own are found (their names are their indices)
@@ -56,7 +56,7 @@ class PaintToMusicDialog(QDialog):
         self.music_edit.setPlaceholderText("a MIDI (.mid) or WAV (.wav) file")
         browse = QPushButton("Choose…")
         browse.clicked.connect(self.choose_music)
-        self._shared: tempfile.TemporaryDirectory | None = None  # where offered clips are written, while open
+        self._offered = OfferedFiles()  # where offered clips are written, while the dialog is open
         self.offer_actions: dict[str, QAction] = {}
         self.offers_button = QToolButton()
         self.offers_button.setText("From a tab")
@@ -184,15 +184,8 @@ class PaintToMusicDialog(QDialog):
 
     def use_offer(self, label: str, write: Callable[[Path], Path | None]) -> None:
         """Writes an offered clip to this dialog's temporary folder and paints to that file."""
-        if self._shared is None:
-            self._shared = tempfile.TemporaryDirectory(prefix="gan-studio-shared-")
-        try:
-            path = write(Path(self._shared.name))
-        except (OSError, ValueError) as exc:
-            self.status.setText(f"Could not take {label}: {exc}")
-            return
+        path = self._offered.take(label, write, self.status.setText)
         if path is None:
-            self.status.setText(f"There is no {label} now")
             return
         self.music_edit.setText(str(path))
         self.status.setText(f"Painting to {label}")
