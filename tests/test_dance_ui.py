@@ -101,6 +101,7 @@ def test_the_music_tabs_current_clip_is_danced_without_dance_importing_music(qtb
     bar._fill_music_menu()
     actions = bar.music_menu.actions()
     assert [a.text() for a in actions] == ["A MIDI file…", "The Music tab's explorer result"]
+    bar.music_menu.grab().save(str(screenshot_dir / "dance_to_music_menu.png"))
     target = tmp_path / "exports" / "to-the-clip.bvh"
     target.parent.mkdir()
     save_to(monkeypatch, target)

@@ -20,8 +20,8 @@ from studio.domains.dance.qt.view import VIEW
 from studio.ui.offered_files import OfferedFiles
 from studio.ui.tab_api import TabApi
 
-MIDI_FILTER = "MIDI files (*.mid *.midi)"
 MIDI_SUFFIXES = (".mid", ".midi")
+MIDI_FILTER = f"MIDI files ({' '.join('*' + suffix for suffix in MIDI_SUFFIXES)})"
 
 
 class DanceBar(QWidget):
